@@ -1,0 +1,51 @@
+# The two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Embedded development defaults (SQLite, no Redis, console SMS). Production sets DEBUG=false
+# and the settings listed in README.md.
+export DEBUG ?= true
+
+.PHONY: run test lint format bench messages install install-dev node clean
+
+$(PY):
+	@echo "==> Creating the virtual environment in $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	@echo "==> Installing dependencies (only when pyproject.toml changes)"
+	$(PY) -m pip install --quiet .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	@echo "==> Installing dependencies and test tools (only when pyproject.toml changes)"
+	$(PY) -m pip install --quiet ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: $(VENV)/.installed
+	@echo "==> Applying database migrations"
+	$(PY) manage.py migrate --noinput
+	@echo "==> Loading the demo content"
+	$(PY) manage.py load_demo
+	@echo "==> Serving http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed-dev
+	@echo "==> Lint and format check (ruff)"
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	@echo "==> Test suite (pytest)"
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

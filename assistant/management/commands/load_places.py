@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from assistant.services.places import places_load
+
+
+class Command(BaseCommand):
+    help = _("Add any missing states, counties and ZIP codes (the migrations load them too).")
+
+    def handle(self, *args, **options):
+        report = places_load()
+        self.stdout.write(
+            _(
+                "States: %(states)d. Counties: %(counties)d. ZIP codes: %(zips)d "
+                "(%(pairs)d ZIP-county pairs; %(skipped)d ZIP codes with no county skipped)."
+            )
+            % {
+                "states": report.states,
+                "counties": report.counties,
+                "zips": report.zip_codes,
+                "pairs": report.zip_county_pairs,
+                "skipped": report.zip_codes_without_county,
+            }
+        )

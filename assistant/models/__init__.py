@@ -1,0 +1,4 @@
+from assistant.models.agencies import Agency, Agreement
+from assistant.models.places import Place, ZipCodeArea
+
+__all__ = ["Agency", "Agreement", "Place", "ZipCodeArea"]

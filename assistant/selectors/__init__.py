@@ -1,0 +1,1 @@
+"""Reads, one module per concept; import from the module, e.g. ``selectors.places``."""

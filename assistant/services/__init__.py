@@ -1,0 +1,1 @@
+"""Writes, one module per concept; import from the module, e.g. ``services.places``."""

@@ -1,0 +1,76 @@
+"""The Celery app, configured from Django settings (the ``CELERY_`` names in settings.py).
+
+Why the delivery settings are what they are (settings.py holds the values):
+
+- ``task_acks_late``: a task is acknowledged after it finishes, not when it is received, so a
+  worker that dies mid-task leaves the message on the broker to be run again. That is only
+  safe because every task here is idempotent: ``deliver`` never calls Twilio for a message
+  that already has a Twilio sid.
+- ``task_reject_on_worker_lost``: with late acks, a task whose worker *process* was killed
+  (SIGKILL, out of memory) is requeued instead of being marked failed and forgotten.
+- ``worker_prefetch_multiplier = 1``: a worker reserves one task at a time, so a dying worker
+  strands at most one message, and a slow send does not hold others hostage.
+- ``broker_transport_options.visibility_timeout`` (2 hours): Redis redelivers an unacked
+  task after this long. It must exceed the longest retry countdown (``task_max_retry_delay``,
+  15 minutes) and any ETA we schedule, or Redis would hand the same task to a second worker
+  while the first is still waiting on it.
+- ``CELERY_MAX_REDELIVERIES``: bounded redelivery. A task that keeps killing its worker (a
+  poison message) would otherwise be redelivered forever; ``BoundedRedeliveryTask`` counts
+  deliveries per task id in Redis and gives up after this many, calling ``on_redelivery_exhausted``
+  so the task can record a visible failure.
+- ``worker_cancel_long_running_tasks_on_connection_loss``: if the broker connection drops,
+  the running late-ack tasks are cancelled so that they are redelivered, rather than finishing
+  into an acknowledgement the broker can no longer receive.
+"""
+
+import logging
+import os
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+logger = logging.getLogger(__name__)
+
+
+class BoundedRedeliveryTask(Task):
+    """A task that refuses to run once it has been delivered too many times."""
+
+    abstract = True
+
+    def on_redelivery_exhausted(self, *args, **kwargs):
+        """Record that this task gave up after too many deliveries. Override per task."""
+
+    def __call__(self, *args, **kwargs):
+        from django.conf import settings
+
+        if not self.app.conf.task_always_eager and self.request.id:
+            deliveries = _count_delivery(self.request.id)
+            if deliveries > settings.CELERY_MAX_REDELIVERIES:
+                logger.error(
+                    "Task %s (%s) was delivered %d times; giving up.",
+                    self.name,
+                    self.request.id,
+                    deliveries,
+                )
+                return self.on_redelivery_exhausted(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+def _count_delivery(task_id: str) -> int:
+    """Return how many times the task with this id has started, counting this time."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = f"kyp:deliveries:{task_id}"
+    with client.pipeline() as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 24 * 60 * 60)
+        count, _ = pipe.execute()
+    return int(count)
+
+
+app = Celery("config", task_cls=BoundedRedeliveryTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

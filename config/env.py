@@ -1,0 +1,59 @@
+"""Strict readers for settings that come from the environment.
+
+django-environ parses URLs well, but its booleans read any unknown word as False; for
+settings that guard privacy a typo must stop start-up instead, so booleans are parsed here.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return the boolean in ``name``; raise ImproperlyConfigured for anything unclear."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, not {raw!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Return the whole number in ``name``; raise ImproperlyConfigured if it is not one."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_required(name: str, *, debug: bool, development_default: str) -> str:
+    """Return ``name``; in production (DEBUG off) a missing value stops start-up."""
+    raw = os.environ.get(name, "").strip()
+    if raw:
+        return raw
+    if debug:
+        return development_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. It is required when DEBUG is off; see the settings table in README.md."
+    )
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated list from ``name``, without blanks."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]

@@ -1,0 +1,280 @@
+"""Settings for the know-your-police assistant, all read from the environment.
+
+One file for every deployment: embedded defaults make ``make run`` work on a fresh machine
+(DEBUG on, SQLite, no Redis, console SMS), and production (DEBUG off) refuses to start
+without the secrets it needs. See the settings table in README.md.
+"""
+
+import base64
+import binascii
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import django.conf.locale
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from config.env import env_bool, env_int, env_list, env_required
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_required(
+    "SECRET_KEY", debug=DEBUG, development_default="development-only-secret-key-not-for-production"
+)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is not set. It is required when DEBUG is off: list the host names "
+        "this site answers to, separated by commas."
+    )
+
+PUBLIC_BASE_URL = env_required(
+    "PUBLIC_BASE_URL", debug=DEBUG, development_default="http://127.0.0.1:8000"
+).rstrip("/")
+_public = urlsplit(PUBLIC_BASE_URL)
+if _public.scheme not in ("http", "https") or not _public.netloc or _public.path:
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be an origin such as https://example.org, not {PUBLIC_BASE_URL!r}."
+    )
+if not DEBUG and _public.scheme != "https":
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must use https when DEBUG is off.")
+
+# Phone numbers are only ever stored as a keyed HMAC (for look-ups) or encrypted (to send
+# alerts later). Both keys are secrets; development uses fixed, public ones.
+PHONE_HASH_KEY = env_required(
+    "PHONE_HASH_KEY", debug=DEBUG, development_default="development-only-phone-hash-key"
+)
+if len(PHONE_HASH_KEY) < 16:
+    raise ImproperlyConfigured("PHONE_HASH_KEY must be at least 16 characters long.")
+FIELD_ENCRYPTION_KEY = env_required(
+    "FIELD_ENCRYPTION_KEY",
+    debug=DEBUG,
+    development_default="ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMzJieXQ=",
+)
+try:
+    if len(base64.urlsafe_b64decode(FIELD_ENCRYPTION_KEY.encode())) != 32:
+        raise ValueError
+except (ValueError, binascii.Error):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes); make "
+        'one with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"'
+    ) from None
+
+INSTALLED_APPS = [
+    "modeltranslation",  # must come before django.contrib.admin
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "assistant",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis is the Celery broker and the cache. Without it (make run), tasks run eagerly in the
+# web process and the cache lives in memory.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kyp",
+            "TIMEOUT": 60 * 60,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": 60 * 60,
+        }
+    }
+
+# Celery: see config/celery.py for why each delivery setting is what it is.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_MAX_RETRY_DELAY = 15 * 60
+CELERY_MAX_REDELIVERIES = env_int("CELERY_MAX_REDELIVERIES", 3, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "assistant.tasks.worker_heartbeat", "schedule": 60.0},
+}
+
+# SMS. Without Twilio credentials messages are printed by the console backend.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default=(
+        "assistant.sms.backends.twilio.TwilioBackend"
+        if TWILIO_ACCOUNT_SID
+        else "assistant.sms.backends.console.ConsoleBackend"
+    ),
+)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Languages. Django ships no language info for Tagalog or Haitian Creole; add it so that
+# get_language_info() and the language picker name every language in its own words.
+django.conf.locale.LANG_INFO.update(
+    {
+        "tl": {"bidi": False, "code": "tl", "name": "Tagalog", "name_local": "Tagalog"},
+        "ht": {
+            "bidi": False,
+            "code": "ht",
+            "name": "Haitian Creole",
+            "name_local": "Kreyòl ayisyen",
+        },
+    }
+)
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("zh-hans", _("Simplified Chinese")),
+    ("vi", _("Vietnamese")),
+    ("tl", _("Tagalog")),
+    ("ko", _("Korean")),
+    ("ar", _("Arabic")),
+    ("ht", _("Haitian Creole")),
+    ("pt-br", _("Brazilian Portuguese")),
+    ("fr", _("French")),
+    ("ru", _("Russian")),
+    ("fa", _("Persian")),
+]
+LANGUAGES_BIDI = ["ar", "fa"]
+# When a text has no reviewed translation in the resident's language, these are tried in
+# order, and the page or SMS says which language it is showing instead.
+CONTENT_FALLBACK_LANGUAGES = {
+    "default": ["en"],
+    "ht": ["fr", "en"],
+    "pt-br": ["es", "en"],
+}
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+# The fallback is done by the selectors, which say when they fall back; modeltranslation's
+# silent fallback would show another language without saying so.
+MODELTRANSLATION_FALLBACK_LANGUAGES = ()
+MODELTRANSLATION_ENABLE_FALLBACKS = False
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Production hardening. Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER_ENABLED.
+if env_bool("SECURE_PROXY_SSL_HEADER_ENABLED", not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+X_FRAME_OPTIONS = "DENY"
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's request logger would print the full URL of a failed request, and query
+        # strings can carry what a resident typed.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

@@ -1,0 +1,46 @@
+"""factory_boy factories for the content that tests build."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from assistant.models import Agency, Agreement, Place
+
+
+def place(state_code: str, name: str) -> Place:
+    """Return a place the migrations loaded, e.g. ``place("NY", "Nassau County")``."""
+    return Place.objects.get(state__abbreviation=state_code, name=name)
+
+
+def state(state_code: str) -> Place:
+    """Return a state the migrations loaded, e.g. ``state("FL")``."""
+    return Place.objects.get(kind=Place.Kind.STATE, abbreviation=state_code)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"organizer{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    is_staff = True
+    password = factory.django.Password("a long test password 1")
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Test County Sheriff's Office {n}")
+    kind = Agency.Kind.SHERIFF
+    place = factory.LazyFunction(lambda: place("NY", "Nassau County"))
+    state = factory.LazyAttribute(lambda a: a.place.state if a.place.state_id else a.place)
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agreement
+
+    agency = factory.SubFactory(AgencyFactory)
+    enforcement_model = Agreement.EnforcementModel.TASK_FORCE
+    status = Agreement.Status.ACTIVE
