@@ -1,4 +1,6 @@
 from assistant.models.agencies import Agency, Agreement
 from assistant.models.places import Place, ZipCodeArea
+from assistant.models.residents import OptOut
+from assistant.models.review import ReviewFlag
 
-__all__ = ["Agency", "Agreement", "Place", "ZipCodeArea"]
+__all__ = ["Agency", "Agreement", "OptOut", "Place", "ReviewFlag", "ZipCodeArea"]

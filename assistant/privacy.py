@@ -1,0 +1,42 @@
+"""Keyed hashing and encryption of phone numbers (see "Privacy rules" in DESIGN.md).
+
+A phone number is never stored in plain text. Look-ups use ``phone_hash`` (an HMAC keyed
+with PHONE_HASH_KEY, so a seized database cannot be reversed by hashing every number); the
+few numbers that must be kept to send later are stored with ``encrypt``.
+"""
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+
+def normalize_phone(number: str) -> str:
+    """Return ``number`` as digits with a leading +, the way Twilio writes E.164 numbers."""
+    number = (number or "").strip()
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return f"+{digits}" if digits else ""
+
+
+def phone_hash(number: str, *, key: str | None = None) -> str:
+    """Return the keyed HMAC-SHA256 of a phone number, as 64 hex characters."""
+    secret = (key or settings.PHONE_HASH_KEY).encode()
+    return hmac.new(secret, normalize_phone(number).encode(), hashlib.sha256).hexdigest()
+
+
+def _fernet() -> Fernet:
+    return Fernet(settings.FIELD_ENCRYPTION_KEY.encode())
+
+
+def encrypt(text: str) -> str:
+    """Return ``text`` encrypted with FIELD_ENCRYPTION_KEY (a Fernet token)."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    """Return the plain text of a token made by ``encrypt``; raise ValueError if it is not one."""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError("The value was not encrypted with FIELD_ENCRYPTION_KEY.") from None
