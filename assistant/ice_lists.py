@@ -1,0 +1,246 @@
+"""Read ICE's 287(g) spreadsheets (participating and pending agencies) as they are published.
+
+ICE's files are hand-kept: columns are found by header name, every text cell may carry
+trailing or non-breaking spaces, counties may be '#N/A', a signing date may be impossible, and
+the MOA cell says "link" with (or without) a hyperlink to the signed agreement. Nothing here
+touches the database: a row is read into a ``SheetRow`` and kept as read.
+"""
+
+import csv
+import datetime
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import asdict, dataclass
+
+from django.utils.translation import gettext as _
+
+STATE = "STATE"
+AGENCY = "LAW ENFORCEMENT AGENCY"
+TYPE = "TYPE"
+COUNTY = "COUNTY"
+SUPPORT_TYPE = "SUPPORT TYPE"
+SIGNED = "SIGNED"
+MOA = "MOA"
+ADDENDUM = "ADDENDUM"
+
+PENDING_HEADERS = (STATE, AGENCY, TYPE, COUNTY, SUPPORT_TYPE)
+PARTICIPATING_HEADERS = (*PENDING_HEADERS, SIGNED)
+OPTIONAL_HEADERS = (MOA, ADDENDUM)
+
+# ICE names its files like participatingAgencies05162025am.xlsx (month, day, year).
+FILE_DATE_RE = re.compile(r"(\d{2})(\d{2})(\d{4})(?:am|pm)?\.(?:xlsx|csv)$", re.IGNORECASE)
+URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
+DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%m-%d-%Y")
+# 287(g) was written into law on 30 September 1996: no agreement was signed before it.
+FIRST_POSSIBLE_SIGNING = datetime.date(1996, 9, 30)
+HEADER_SEARCH_ROWS = 10
+
+
+class SheetError(ValueError):
+    """The file cannot be read as one of ICE's lists; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class SheetFile:
+    """An uploaded or opened file: its name and its bytes."""
+
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        """Return the file's fingerprint, to tell a re-import of the same file."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One row of ICE's list, cleaned of stray spaces but otherwise as published."""
+
+    row_number: int
+    state: str
+    agency: str
+    type: str
+    county: str
+    support_type: str
+    signed: str = ""  # ISO date when the cell held a date, else the text as published
+    signed_is_date: bool = False
+    moa: str = ""
+    moa_url: str = ""
+    addendum: str = ""
+    addendum_url: str = ""
+
+    def as_dict(self) -> dict:
+        """Return the row as plain data, to keep with the import snapshot."""
+        return asdict(self)
+
+
+def clean_text(value) -> str:
+    """Return a cell as text without non-breaking, trailing or doubled spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).replace("\xa0", " ")
+    return " ".join(text.split())
+
+
+def file_date(name: str) -> datetime.date | None:
+    """Return the date in ICE's file name (``…05162025am.xlsx``), or None."""
+    match = FILE_DATE_RE.search(name or "")
+    if not match:
+        return None
+    month, day, year = (int(part) for part in match.groups())
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_signed(row: SheetRow, *, as_of: datetime.date) -> tuple[datetime.date | None, bool]:
+    """Return (signing date, is impossible) for a row; an impossible date is never guessed."""
+    if not row.signed:
+        return None, False
+    value = None
+    if row.signed_is_date:
+        value = datetime.date.fromisoformat(row.signed)
+    else:
+        for fmt in DATE_FORMATS:
+            try:
+                value = datetime.datetime.strptime(row.signed, fmt).date()
+                break
+            except ValueError:
+                continue
+    if value is None or value < FIRST_POSSIBLE_SIGNING or value > as_of:
+        return None, True
+    return value, False
+
+
+def _normalize_header(value) -> str:
+    return clean_text(value).upper()
+
+
+def _find_header(rows: list[list], required: tuple[str, ...], name: str) -> tuple[int, dict]:
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        headers = [_normalize_header(cell) for cell in cells]
+        columns = {}
+        for position, header in enumerate(headers):
+            if header and header not in columns:
+                columns[header] = position
+        if all(header in columns for header in required):
+            return index, columns
+    missing = ", ".join(required)
+    raise SheetError(
+        _("%(name)s does not have the columns of ICE's list. Expected the headers: %(headers)s.")
+        % {"name": name, "headers": missing}
+    )
+
+
+def _xlsx_cells(sheet: SheetFile) -> list[list[tuple]]:
+    import openpyxl
+
+    try:
+        # Not read-only: read-only mode does not give the MOA hyperlinks.
+        workbook = openpyxl.load_workbook(io.BytesIO(sheet.data), data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+        raise SheetError(
+            _("%(name)s is not a spreadsheet that can be read (%(error)s).")
+            % {"name": sheet.name, "error": error}
+        ) from None
+    worksheet = workbook.worksheets[0]
+    rows = []
+    for cells in worksheet.iter_rows():
+        rows.append(
+            [(cell.value, cell.hyperlink.target if cell.hyperlink else "") for cell in cells]
+        )
+    return rows
+
+
+def _csv_cells(sheet: SheetFile) -> list[list[tuple]]:
+    try:
+        text = sheet.data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = sheet.data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise SheetError(_("%(name)s is not a CSV text file.") % {"name": sheet.name})
+    return [[(value, "") for value in row] for row in csv.reader(io.StringIO(text))]
+
+
+def read_sheet(sheet: SheetFile, *, pending: bool = False) -> list[SheetRow]:
+    """Return the rows of one of ICE's lists, or raise ``SheetError`` naming the problem.
+
+    Blank rows (ICE's files end with some) are skipped; every other row is returned, even a
+    broken one, so that the import can report it by its row number.
+    """
+    if not sheet.data:
+        raise SheetError(_("%(name)s is empty.") % {"name": sheet.name})
+    lower = sheet.name.lower()
+    if sheet.data[:4] == b"PK\x03\x04":
+        rows = _xlsx_cells(sheet)
+    elif lower.endswith(".csv"):
+        rows = _csv_cells(sheet)
+    else:
+        raise SheetError(
+            _("%(name)s is not a spreadsheet: upload ICE's .xlsx file or a CSV file.")
+            % {"name": sheet.name}
+        )
+    if not any(clean_text(value) for cells in rows for value, _link in cells):
+        raise SheetError(_("%(name)s is empty.") % {"name": sheet.name})
+    required = PENDING_HEADERS if pending else PARTICIPATING_HEADERS
+    header_index, columns = _find_header(
+        [[value for value, _link in cells] for cells in rows], required, sheet.name
+    )
+
+    def cell(cells, header):
+        position = columns.get(header)
+        if position is None or position >= len(cells):
+            return None, ""
+        return cells[position]
+
+    result = []
+    for index in range(header_index + 1, len(rows)):
+        cells = rows[index]
+        if not any(clean_text(value) for value, _link in cells):
+            continue
+        signed_value, _link = cell(cells, SIGNED)
+        if isinstance(signed_value, datetime.datetime):
+            signed, signed_is_date = signed_value.date().isoformat(), True
+        elif isinstance(signed_value, datetime.date):
+            signed, signed_is_date = signed_value.isoformat(), True
+        else:
+            signed, signed_is_date = clean_text(signed_value), False
+        moa, moa_link = cell(cells, MOA)
+        addendum, addendum_link = cell(cells, ADDENDUM)
+        result.append(
+            SheetRow(
+                row_number=index + 1,
+                state=clean_text(cell(cells, STATE)[0]),
+                agency=clean_text(cell(cells, AGENCY)[0]),
+                type=clean_text(cell(cells, TYPE)[0]),
+                county=clean_text(cell(cells, COUNTY)[0]),
+                support_type=clean_text(cell(cells, SUPPORT_TYPE)[0]),
+                signed=signed,
+                signed_is_date=signed_is_date,
+                moa=clean_text(moa),
+                moa_url=_url(moa, moa_link),
+                addendum=clean_text(addendum),
+                addendum_url=_url(addendum, addendum_link),
+            )
+        )
+    if not result:
+        raise SheetError(
+            _("%(name)s has the headers of ICE's list but no agency rows.") % {"name": sheet.name}
+        )
+    return result
+
+
+def _url(value, link: str) -> str:
+    link = clean_text(link)
+    if link and URL_RE.match(link):
+        return link
+    text = clean_text(value)
+    if URL_RE.match(text):
+        return text
+    return ""

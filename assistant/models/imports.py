@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportSnapshot(models.Model):
+    """One import of ICE's 287(g) lists, kept as read so the next import can be compared to it.
+
+    A snapshot is written only when an import is applied; a dry run (the admin preview, or
+    ``--dry-run``) writes nothing. ``report`` holds what the organizer saw: rows read, counts
+    by model and by state, matched and unmatched rows, and the changes against the previous
+    snapshot.
+    """
+
+    class DateSource(models.TextChoices):
+        FILE_NAME = "file_name", _("the file name")
+        OPTION = "option", _("the date given by the organizer")
+
+    file_name = models.CharField(_("participating agencies file"), max_length=255)
+    file_sha256 = models.CharField(_("file fingerprint (SHA-256)"), max_length=64)
+    pending_file_name = models.CharField(_("pending agencies file"), max_length=255, blank=True)
+    pending_sha256 = models.CharField(
+        _("pending file fingerprint (SHA-256)"), max_length=64, blank=True
+    )
+    as_of = models.DateField(_("date of the list"))
+    as_of_source = models.CharField(_("date taken from"), max_length=10, choices=DateSource.choices)
+    rows = models.JSONField(_("participating rows as read"), default=list)
+    pending_rows = models.JSONField(_("pending rows as read"), default=list)
+    report = models.JSONField(_("import report"), default=dict)
+    forced = models.BooleanField(
+        _("older file imported on purpose"),
+        default=False,
+        help_text=_("The organizer imported a file older than the latest one."),
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ICE list import")
+        verbose_name_plural = _("ICE list imports")
+        ordering = ["-imported_at"]
+        get_latest_by = "imported_at"
+
+    def __str__(self):
+        return f"{self.file_name} ({self.as_of:%Y-%m-%d})"
+
+
+class UnmatchedRow(models.Model):
+    """A row of ICE's list whose agency could not be tied to a place; an organizer resolves it."""
+
+    class File(models.TextChoices):
+        PARTICIPATING = "participating", _("participating agencies")
+        PENDING = "pending", _("pending agencies")
+
+    snapshot = models.ForeignKey(
+        ImportSnapshot,
+        verbose_name=_("import"),
+        on_delete=models.CASCADE,
+        related_name="unmatched_rows",
+    )
+    file = models.CharField(_("file"), max_length=13, choices=File.choices)
+    row_number = models.PositiveIntegerField(_("row number in the file"))
+    agency = models.ForeignKey(
+        "assistant.Agency",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="unmatched_rows",
+    )
+    agency_name = models.CharField(_("agency name in the file"), max_length=255)
+    state_name = models.CharField(_("state in the file"), max_length=60, blank=True)
+    reason = models.CharField(_("why it is not matched"), max_length=255)
+
+    class Meta:
+        verbose_name = _("unmatched row")
+        verbose_name_plural = _("unmatched rows")
+        ordering = ["snapshot", "file", "row_number"]
+
+    def __str__(self):
+        return f"{self.get_file_display()} row {self.row_number}: {self.agency_name}"
