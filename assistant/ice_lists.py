@@ -10,6 +10,7 @@ import csv
 import datetime
 import hashlib
 import io
+import json
 import re
 import zipfile
 from dataclasses import asdict, dataclass
@@ -49,11 +50,6 @@ class SheetFile:
     name: str
     data: bytes
 
-    @property
-    def sha256(self) -> str:
-        """Return the file's fingerprint, to tell a re-import of the same file."""
-        return hashlib.sha256(self.data).hexdigest()
-
 
 @dataclass(frozen=True)
 class SheetRow:
@@ -75,6 +71,12 @@ class SheetRow:
     def as_dict(self) -> dict:
         """Return the row as plain data, to keep with the import snapshot."""
         return asdict(self)
+
+
+def rows_fingerprint(rows: list[SheetRow]) -> str:
+    """Return a fingerprint of what was read, the same for a re-saved copy of the same list."""
+    text = json.dumps([row.as_dict() for row in rows], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def clean_text(value) -> str:

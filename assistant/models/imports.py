@@ -17,10 +17,10 @@ class ImportSnapshot(models.Model):
         OPTION = "option", _("the date given by the organizer")
 
     file_name = models.CharField(_("participating agencies file"), max_length=255)
-    file_sha256 = models.CharField(_("file fingerprint (SHA-256)"), max_length=64)
+    file_sha256 = models.CharField(_("fingerprint of the rows read (SHA-256)"), max_length=64)
     pending_file_name = models.CharField(_("pending agencies file"), max_length=255, blank=True)
     pending_sha256 = models.CharField(
-        _("pending file fingerprint (SHA-256)"), max_length=64, blank=True
+        _("fingerprint of the pending rows read (SHA-256)"), max_length=64, blank=True
     )
     as_of = models.DateField(_("date of the list"))
     as_of_source = models.CharField(_("date taken from"), max_length=10, choices=DateSource.choices)

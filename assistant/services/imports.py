@@ -14,7 +14,15 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from assistant.ice_lists import SheetError, SheetFile, SheetRow, file_date, parse_signed, read_sheet
+from assistant.ice_lists import (
+    SheetError,
+    SheetFile,
+    SheetRow,
+    file_date,
+    parse_signed,
+    read_sheet,
+    rows_fingerprint,
+)
 from assistant.models import (
     Agency,
     Agreement,
@@ -454,10 +462,13 @@ def _import(
                 "latest_date": latest.as_of.isoformat(),
             }
         )
+    fingerprint = rows_fingerprint(rows)
+    pending_fingerprint = rows_fingerprint(pending_rows) if pending_rows is not None else ""
     identical = (
         latest is not None
-        and latest.file_sha256 == participating.sha256
-        and (pending is None or latest.pending_sha256 == pending.sha256)
+        and latest.as_of == as_of
+        and latest.file_sha256 == fingerprint
+        and (pending_rows is None or latest.pending_sha256 == pending_fingerprint)
     )
     places = _Places()
     report = {
@@ -869,9 +880,9 @@ def _import(
         return
     snapshot = ImportSnapshot.objects.create(
         file_name=participating.name[:255],
-        file_sha256=participating.sha256,
+        file_sha256=fingerprint,
         pending_file_name=pending.name[:255] if pending else "",
-        pending_sha256=pending.sha256 if pending else "",
+        pending_sha256=pending_fingerprint,
         as_of=as_of,
         as_of_source=as_of_source,
         rows=[row.as_dict() for row in rows],
