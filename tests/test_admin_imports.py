@@ -1,0 +1,109 @@
+"""The organizer uploads ICE's files in the admin, sees the preview, then applies it."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from assistant.models import Agreement, ImportSnapshot, UnmatchedRow
+from assistant.selectors.places import place_answer
+from tests.factories import UserFactory, place
+from tests.test_import_287g import MAY_PARTICIPATING, NASSAU_NY, xlsx
+
+pytestmark = pytest.mark.django_db
+UPLOAD = reverse("admin:assistant_importsnapshot_upload")
+
+
+@pytest.fixture
+def organizer(client, admin_login):
+    return admin_login(client, UserFactory(is_superuser=True))
+
+
+def upload(name, data):
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def test_the_snapshot_list_links_to_the_upload_page(organizer):
+    page = organizer.get(reverse("admin:assistant_importsnapshot_changelist"))
+    assert page.status_code == 200
+    assert UPLOAD in page.content.decode()
+
+
+def test_upload_shows_a_preview_then_apply_imports(organizer):
+    rows = [
+        NASSAU_NY + ("Task Force Model", datetime.datetime(2025, 3, 10), "link"),
+        (
+            "FLORIDA",
+            "University of Florida Police Department",
+            "Municipality",
+            "#N/A",
+            "Task Force Model",
+            datetime.datetime(2025, 4, 15),
+            "link",
+        ),
+    ]
+    page = organizer.post(
+        UPLOAD,
+        {
+            "action": "preview",
+            "participating": upload("participatingAgencies05162025am.xlsx", xlsx(rows)),
+        },
+    )
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Preview only: nothing was written." in text
+    assert "Added: Nassau County Police Department (New York)" in text
+    assert "participating row 3: University of Florida Police Department" in text
+    assert not Agreement.objects.exists() and not ImportSnapshot.objects.exists()
+
+    applied = organizer.post(UPLOAD, {"action": "apply"}, follow=True)
+    snapshot = ImportSnapshot.objects.get()
+    assert applied.redirect_chain[-1][0] == reverse(
+        "admin:assistant_importsnapshot_change", args=[snapshot.pk]
+    )
+    text = applied.content.decode()
+    assert "The import is applied." in text
+    assert "Added: Nassau County Police Department (New York)" in text
+    assert snapshot.imported_by.is_superuser
+    assert place_answer(place=place("NY", "Nassau County")).has_agreement
+    unmatched = UnmatchedRow.objects.get()
+    listed = organizer.get(reverse("admin:assistant_unmatchedrow_changelist")).content.decode()
+    assert unmatched.agency_name in listed
+
+
+def test_the_real_file_previews_in_the_admin(organizer):
+    page = organizer.post(
+        UPLOAD,
+        {
+            "action": "preview",
+            "participating": upload(MAY_PARTICIPATING.name, MAY_PARTICIPATING.read_bytes()),
+        },
+    )
+    assert "Task Force Model 275" in page.content.decode()
+    assert not Agreement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("participatingAgencies05162025am.xlsx", b"hello", "is not a spreadsheet"),
+        ("participatingAgencies05162025am.xlsx", b"", "is empty"),
+    ],
+)
+def test_a_bad_upload_is_a_form_error_and_writes_nothing(organizer, name, data, message):
+    page = organizer.post(UPLOAD, {"action": "preview", "participating": upload(name, data)})
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    assert not ImportSnapshot.objects.exists()
+
+
+def test_apply_without_a_preview_imports_nothing(organizer):
+    page = organizer.post(UPLOAD, {"action": "apply"}, follow=True)
+    assert "preview has expired" in page.content.decode()
+    assert not ImportSnapshot.objects.exists()
+
+
+def test_staff_without_the_import_permission_cannot_upload(client, admin_login):
+    admin_login(client, UserFactory())
+    assert client.get(UPLOAD).status_code == 403
