@@ -1,6 +1,16 @@
 from assistant.models.agencies import Agency, Agreement
+from assistant.models.conversations import Conversation, InboundMessage
 from assistant.models.places import Place, ZipCodeArea
 from assistant.models.residents import OptOut
 from assistant.models.review import ReviewFlag
 
-__all__ = ["Agency", "Agreement", "OptOut", "Place", "ReviewFlag", "ZipCodeArea"]
+__all__ = [
+    "Agency",
+    "Agreement",
+    "Conversation",
+    "InboundMessage",
+    "OptOut",
+    "Place",
+    "ReviewFlag",
+    "ZipCodeArea",
+]
