@@ -47,6 +47,8 @@ _LOOKALIKES = {
 # Spaces that look like a space but cost UCS-2, and characters that are not seen at all.
 _SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Persian needs the zero-width non-joiner (U+200C) to spell words; UCS-2 costs nothing more.
+_INVISIBLE_UCS2 = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
 
 
 class Verbatim(str):
@@ -68,9 +70,10 @@ def clean(text: str, *, language: str) -> str:
     """Return ``text`` without characters that cost more and show nothing more."""
     verbatim = isinstance(text, Verbatim)
     text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", _SPACES.sub(" ", text))
+    text = _SPACES.sub(" ", text)
     if verbatim or language in UCS2_LANGUAGES:
-        return text
+        return _INVISIBLE_UCS2.sub("", text)
+    text = _INVISIBLE.sub("", text)
     if keeps_accents(language):
         return "".join(ch if ch == "ç" or ch not in _LOOKALIKES else _LOOKALIKES[ch] for ch in text)
     return "".join(_gsm7_char(ch) for ch in text)

@@ -215,7 +215,7 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     if word == "language":
         return _language_menu(state, language)
     if word in ("menu", "start") and state.place_id:
-        return _place_reply(replace(state, menu="place"), language, lookup, answer_first=True)
+        return _place_reply(replace(state, menu="place"), language, lookup)
     if not text:
         return _turn(state, language, [ONLY_TEXT])
 
@@ -225,7 +225,7 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     if state.menu == "pick" and digits.isdigit() and 1 <= int(digits) <= len(state.choices):
         place_id = state.choices[int(digits) - 1]
         new_state = replace(state, place_id=place_id, menu="place", choices=())
-        return _place_reply(new_state, language, lookup, answer_first=True)
+        return _place_reply(new_state, language, lookup)
     if digits == "0":
         return _language_menu(state, language)
     if state.place_id and digits in SECTIONS:
@@ -310,8 +310,9 @@ def _language_menu(state: State, language: str) -> Turn:
 def _language_chosen(state: State, language: str, lookup: Lookup) -> Turn:
     state = replace(state, language=language, menu="place" if state.place_id else "")
     if state.place_id:
-        turn = _place_reply(state, language, lookup, answer_first=True)
-        return Turn(turn.state, _render(language, [LANGUAGE_SET]) + turn.replies, language)
+        with translation.override(language):
+            parts = [str(LANGUAGE_SET), *_place_parts(state, language, lookup)]
+        return Turn(state, pack(parts, language=language), language)
     return _turn(state, language, [LANGUAGE_SET, ASK_PLACE])
 
 
@@ -334,7 +335,7 @@ def _find_place(state: State, text: str, language: str, lookup: Lookup) -> Turn 
 def _places_turn(state, places: list[PlaceInfo], language: str, lookup: Lookup) -> Turn:
     if len(places) == 1:
         new_state = replace(state, place_id=places[0].id, menu="place", choices=())
-        return _place_reply(new_state, language, lookup, answer_first=True)
+        return _place_reply(new_state, language, lookup)
     places = places[:MAX_CHOICES]
     listing = "\n".join(f"{number} {place.label}" for number, place in enumerate(places, 1))
     new_state = replace(state, menu="pick", choices=tuple(place.id for place in places))
@@ -367,12 +368,16 @@ def answer_sentence(answer: AnswerInfo) -> list[str]:
     return [" ".join(parts)]
 
 
-def _place_reply(state: State, language: str, lookup: Lookup, *, answer_first: bool) -> Turn:
+def _place_parts(state: State, language: str, lookup: Lookup) -> list[str]:
+    """Return the answer, the link and the menu for the state's place, in ``language``."""
     answer = lookup.answer(place_id=state.place_id)
     url = lookup.place_url(place_id=state.place_id, language=language)
     with translation.override(language):
-        parts = [*answer_sentence(answer), str(LINK) % {"url": url}, str(PLACE_MENU)]
-    return Turn(state, pack(parts, language=language), language)
+        return [*answer_sentence(answer), str(LINK) % {"url": url}, str(PLACE_MENU)]
+
+
+def _place_reply(state: State, language: str, lookup: Lookup) -> Turn:
+    return Turn(state, pack(_place_parts(state, language, lookup), language=language), language)
 
 
 def _section_reply(state: State, language: str, section: str, lookup: Lookup) -> Turn:
