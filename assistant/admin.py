@@ -1,0 +1,1 @@
+from assistant import admin_sms  # noqa: F401
