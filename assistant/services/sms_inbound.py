@@ -66,9 +66,7 @@ def _count_replies(hashed: str, sent: int) -> None:
     cache.incr(key, sent)
 
 
-def _state_for(conversation: Conversation | None, opted_out: bool) -> State:
-    if conversation is None:
-        return State(opted_out=opted_out)
+def _state_for(conversation: Conversation, opted_out: bool) -> State:
     return State(
         language=conversation.language,
         place_id=conversation.place_id,
@@ -85,7 +83,10 @@ def _receive(*, sid: str, hashed: str, text: str) -> tuple[InboundMessage | None
             inbound = InboundMessage.objects.create(sid=sid, phone_hash=hashed)
     except IntegrityError:
         return None, None
-    conversation = Conversation.objects.select_for_update().filter(phone_hash=hashed).first()
+    # Two messages from one number can arrive at once: make sure the row exists, then lock
+    # it, so the second waits for the first's state instead of failing on the unique hash.
+    Conversation.objects.bulk_create([Conversation(phone_hash=hashed)], ignore_conflicts=True)
+    conversation = Conversation.objects.select_for_update().get(phone_hash=hashed)
     opted_out = OptOut.objects.filter(phone_hash=hashed).exists()
     if keyword(text) not in _ALWAYS_HEARD and not opted_out:
         dropped = None
@@ -107,7 +108,7 @@ def _receive(*, sid: str, hashed: str, text: str) -> tuple[InboundMessage | None
     return inbound, turn
 
 
-def _persist(hashed: str, conversation: Conversation | None, turn: Turn) -> None:
+def _persist(hashed: str, conversation: Conversation, turn: Turn) -> None:
     if turn.effect == Effect.OPT_OUT:
         OptOut.objects.get_or_create(phone_hash=hashed, defaults={"source": OptOut.Source.KEYWORD})
     elif turn.effect == Effect.OPT_IN:
@@ -123,12 +124,9 @@ def _persist(hashed: str, conversation: Conversation | None, turn: Turn) -> None
         "menu": state.menu,
         "choices": list(state.choices),
     }
-    if conversation is None:
-        Conversation.objects.create(phone_hash=hashed, **values)
-    else:
-        for name, value in values.items():
-            setattr(conversation, name, value)
-        conversation.save()
+    for name, value in values.items():
+        setattr(conversation, name, value)
+    conversation.save()
 
 
 def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundResult:
