@@ -47,5 +47,9 @@ lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+bench: $(VENV)/.installed-dev
+	@echo "==> Benchmarks (figures are printed, nothing is asserted)"
+	$(PY) bench/sms.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -190,6 +190,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The SMS bot (assistant/sms/). Abuse limits: replies per number per hour, and the loop guard
+# that drops the same text arriving again and again (another bot answering ours).
+SMS_REPLIES_PER_HOUR = env_int("SMS_REPLIES_PER_HOUR", 30, minimum=1)
+SMS_LOOP_REPEATS = env_int("SMS_LOOP_REPEATS", 3, minimum=2)
+SMS_LOOP_WINDOW_SECONDS = env_int("SMS_LOOP_WINDOW_SECONDS", 300, minimum=1)
+# Languages whose accents would force the costly UCS-2 encoding (Spanish á í ó ú, Portuguese
+# ã õ ç, French ç ê â …). Listed here: keep the accents; otherwise send the GSM-7 form.
+SMS_KEEP_ACCENTS = env_list("SMS_KEEP_ACCENTS", [])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,11 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from assistant import views
+from assistant.sms import views as sms_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("sms/inbound", sms_views.inbound, name="sms_inbound"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -1,4 +1,5 @@
 from assistant.models.agencies import Agency, Agreement
+from assistant.models.conversations import Conversation, InboundMessage
 from assistant.models.imports import ImportSnapshot, UnmatchedRow
 from assistant.models.places import Place, ZipCodeArea
 from assistant.models.residents import OptOut
@@ -7,7 +8,9 @@ from assistant.models.review import ReviewFlag
 __all__ = [
     "Agency",
     "Agreement",
+    "Conversation",
     "ImportSnapshot",
+    "InboundMessage",
     "OptOut",
     "Place",
     "ReviewFlag",

@@ -1,0 +1,412 @@
+"""The SMS conversation as a pure function: state + incoming text → new state + replies.
+
+No database, no Twilio and no clock in here. What the conversation needs to know about places
+comes through an injected ``Lookup`` (see assistant/sms/lookup.py for the real one); what it
+wants done (opt out, opt back in, erase) comes back as ``Turn.effect`` for the caller to
+persist. The webhook and the admin simulator both call ``converse``.
+"""
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Protocol
+
+from django.utils import translation
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from assistant.sms.compose import Verbatim, pack
+from assistant.sms.language import (
+    LANGUAGE_CODES,
+    LANGUAGE_MENU,
+    detect_language,
+    keyword_and_language,
+)
+
+ZIP_RE = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
+MAX_TEXT = 1600  # Twilio's own limit for one message
+MAX_CHOICES = 9
+
+# The place menu.
+SECTION_MEANING, SECTION_CRIME, SECTION_RIGHTS, SECTION_HELP = (
+    "meaning",
+    "reporting",
+    "rights",
+    "help",
+)
+SECTIONS = {"1": SECTION_MEANING, "2": SECTION_CRIME, "3": SECTION_RIGHTS, "4": SECTION_HELP}
+
+MODEL_LABELS = {
+    "jail": gettext_lazy("Jail Enforcement"),
+    "task_force": gettext_lazy("Task Force"),
+    "warrant": gettext_lazy("Warrant Service Officer"),
+}
+MODEL_MEANINGS = {
+    "jail": gettext_lazy(
+        "Jail Enforcement: jail officers can check the immigration status of people they "
+        "book into jail and hold them for ICE."
+    ),
+    "task_force": gettext_lazy(
+        "Task Force: officers can ask about immigration status and arrest people for ICE "
+        "during their normal police work."
+    ),
+    "warrant": gettext_lazy(
+        "Warrant Service Officer: jail officers can serve ICE warrants on people already in "
+        "their jail."
+    ),
+}
+
+WELCOME = gettext_lazy(
+    "Welcome to Know Your Police. We tell you if police near you work with ICE, and how to "
+    "report a crime safely."
+)
+ASK_PLACE = gettext_lazy("Send your ZIP code or county name.")
+LANGUAGE_PROMPT = gettext_lazy("To change language, send its number:")
+PRIVACY = gettext_lazy(
+    "SMS is not private. Send DELETE to erase what we hold about you, or STOP to stop."
+)
+LANGUAGE_SET = gettext_lazy("OK, we will write to you in English.")
+NOT_FOUND = gettext_lazy(
+    "We did not find that place. Send a 5-digit ZIP code, or a county and state, like: "
+    "Nassau County, NY"
+)
+NOT_UNDERSTOOD = gettext_lazy(
+    "Sorry, we did not understand. Send a number from the menu, a new ZIP code or county, "
+    "HELP for help, or 0 for language."
+)
+ZIP_UNKNOWN = gettext_lazy(
+    "We do not know ZIP code %(zip)s. Send your county and state, like: Nassau County, NY"
+)
+PICK_PLACE = gettext_lazy("Which one? Send its number:")
+ANSWER_YES = gettext_lazy(
+    "%(place)s: yes, police here work with ICE under 287(g) (%(models)s) since %(since)s."
+)
+ANSWER_YES_UNDATED = gettext_lazy(
+    "%(place)s: yes, police here work with ICE under 287(g) (%(models)s)."
+)
+ANSWER_NO = gettext_lazy("%(place)s: no, police here have no 287(g) agreement with ICE.")
+ANSWER_PENDING = gettext_lazy("An agreement is waiting to start.")
+ANSWER_INSIDE = gettext_lazy("Some city police inside this county do have one.")
+LINK = gettext_lazy("More: %(url)s")
+PLACE_MENU = gettext_lazy(
+    "1 What it means here\n2 Reporting a crime\n3 Your rights\n4 Local help\n0 Language"
+)
+MEANING_NONE = gettext_lazy(
+    "No 287(g) agreement means local police have not agreed to do ICE's work. ICE can still "
+    "act on its own."
+)
+CRIME = gettext_lazy(
+    "Call 911 in an emergency. You can report a crime whatever your immigration status. You "
+    "can ask for an interpreter. Victims of some crimes can ask for a U visa."
+)
+RIGHTS = gettext_lazy(
+    "You have the right to stay silent. Do not open the door unless agents show a warrant "
+    "signed by a judge. Do not sign papers you do not understand. Ask for a lawyer."
+)
+LOCAL_HELP = gettext_lazy(
+    "Legal help and local groups near you: %(url)s In an emergency, call 911."
+)
+FELL_BACK = gettext_lazy("(Not translated yet: shown in %(language)s.)")
+HELP = gettext_lazy(
+    "Know Your Police: free facts on police and ICE where you live. Send your ZIP code or "
+    "county. 0 for language. STOP to stop. DELETE to erase your data."
+)
+DELETED = gettext_lazy(
+    "Done. We erased what we held about you. Send a message any time to start again."
+)
+WELCOME_BACK = gettext_lazy("Welcome back. You will get replies again.")
+ONLY_TEXT = gettext_lazy("We can only read text. Send your ZIP code or county name.")
+# The place's own name is not translated; "and" joins the models in a list.
+AND = pgettext_lazy("joining a list of two things", "and")
+
+
+@dataclass(frozen=True)
+class PlaceInfo:
+    """A place as the conversation names it."""
+
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class AnswerInfo:
+    """The computed 287(g) answer for a place, reduced to what one SMS can say."""
+
+    place: PlaceInfo
+    has_agreement: bool
+    models: tuple[str, ...] = ()  # Agreement.EnforcementModel values in force
+    since: date | None = None
+    pending: bool = False
+    inside: bool = False
+
+
+@dataclass(frozen=True)
+class GuideText:
+    """One section of a place's guide, in ``language`` (another one when it fell back)."""
+
+    text: str
+    language: str
+    fell_back: bool
+
+
+class Lookup(Protocol):
+    """What the conversation asks of the content; assistant.sms.lookup.DbLookup answers."""
+
+    def places(self, *, query: str) -> list[PlaceInfo]: ...
+
+    def place(self, *, place_id: int) -> PlaceInfo | None: ...
+
+    def answer(self, *, place_id: int) -> AnswerInfo: ...
+
+    def place_url(self, *, place_id: int, language: str) -> str: ...
+
+    def guide_section(self, *, place_id: int, section: str, language: str) -> GuideText | None: ...
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a resident is: their language, place, open menu, and whether they said STOP."""
+
+    language: str = ""
+    place_id: int | None = None
+    menu: str = ""  # "", "language", "place" or "pick"
+    choices: tuple[int, ...] = ()
+    opted_out: bool = False
+
+
+class Effect:
+    NONE = ""
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    ERASE = "erase"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one incoming message leads to: the new state, the replies and what to persist."""
+
+    state: State
+    replies: list[str] = field(default_factory=list)
+    language: str = "en"
+    effect: str = Effect.NONE
+
+
+def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
+    """Return the next state and the replies to one incoming message."""
+    text = _clean_input(text)
+    word, word_language = keyword_and_language(text)
+    # STOP wins over everything, whatever menu is open; START only means something after it.
+    if word == "stop":
+        return Turn(replace(state, opted_out=True), [], state.language or "en", Effect.OPT_OUT)
+    if state.opted_out:
+        if word == "start":
+            state = replace(state, opted_out=False)
+            language = state.language or "en"
+            return _turn(state, language, [WELCOME_BACK, ASK_PLACE], effect=Effect.OPT_IN)
+        return Turn(state, [], state.language or "en")
+    if word == "delete":
+        language = state.language or word_language or "en"
+        return _turn(State(), language, [DELETED], effect=Effect.ERASE)
+
+    if not state.language:
+        return _first_message(state, text, word, word_language, lookup)
+    language = state.language
+    if word == "help":
+        return _turn(state, language, [HELP])
+    if word == "language":
+        return _language_menu(state, language)
+    if word in ("menu", "start") and state.place_id:
+        return _place_reply(replace(state, menu="place"), language, lookup)
+    if not text:
+        return _turn(state, language, [ONLY_TEXT])
+
+    digits = text.strip()
+    if state.menu == "language" and digits.isdigit() and 1 <= int(digits) <= len(LANGUAGE_MENU):
+        return _language_chosen(state, LANGUAGE_CODES[int(digits) - 1], lookup)
+    if state.menu == "pick" and digits.isdigit() and 1 <= int(digits) <= len(state.choices):
+        place_id = state.choices[int(digits) - 1]
+        new_state = replace(state, place_id=place_id, menu="place", choices=())
+        return _place_reply(new_state, language, lookup)
+    if digits == "0":
+        return _language_menu(state, language)
+    if state.place_id and digits in SECTIONS:
+        return _section_reply(state, language, SECTIONS[digits], lookup)
+
+    found = _find_place(state, text, language, lookup)
+    if found is not None:
+        return found
+    return _turn(state, language, [NOT_UNDERSTOOD if state.place_id else NOT_FOUND])
+
+
+def _clean_input(text: str) -> str:
+    text = (text or "")[:MAX_TEXT]
+    # Control characters (a NUL from a broken phone) carry no meaning.
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    return text.strip()
+
+
+def _render(language: str, parts) -> list[str]:
+    """Translate each part in ``language`` and pack them into SMS bodies."""
+    with translation.override(language):
+        rendered = [_part_text(part) for part in parts]
+    return pack(rendered, language=language)
+
+
+def _part_text(part) -> str:
+    if isinstance(part, Verbatim):
+        return part
+    if isinstance(part, tuple):
+        template, values = part
+        return str(template) % values
+    return str(part)
+
+
+def _turn(state, language, parts, *, effect=Effect.NONE) -> Turn:
+    return Turn(state, _render(language, parts), language, effect)
+
+
+def language_menu_text() -> Verbatim:
+    """Return the numbered list of languages, each in its own name."""
+    return Verbatim(
+        "\n".join(f"{number} {name}" for number, (_c, name) in enumerate(LANGUAGE_MENU, 1))
+    )
+
+
+def _welcome_parts() -> list:
+    return [WELCOME, ASK_PLACE, PRIVACY, LANGUAGE_PROMPT]
+
+
+def _first_message(state: State, text: str, word: str, word_language: str, lookup) -> Turn:
+    if word:
+        detection_language = word_language
+    else:
+        detection_language = detect_language(text).language
+    places = _places_for(text, lookup) if text and not word else []
+    if word == "language" or (not detection_language and not places):
+        # Unsure: say it in English and Spanish, and let the resident pick.
+        state = replace(state, menu="language")
+        with translation.override("en"):
+            english = [str(p) for p in _welcome_parts()]
+        with translation.override("es"):
+            spanish = [str(p) for p in _welcome_parts()]
+        bodies = pack(english, language="en") + pack(spanish, language="es")
+        bodies += pack([language_menu_text()], language="en")
+        return Turn(state, bodies, "en")
+    language = detection_language or "en"
+    state = replace(state, language=language, menu="language")
+    welcome = _render(language, [*_welcome_parts(), language_menu_text()])
+    if places:
+        turn = _places_turn(state, places, language, lookup)
+        return Turn(turn.state, welcome + turn.replies, language)
+    if word == "help":
+        return Turn(state, _render(language, [HELP, language_menu_text()]), language)
+    return Turn(state, welcome, language)
+
+
+def _language_menu(state: State, language: str) -> Turn:
+    state = replace(state, menu="language")
+    return _turn(state, language, [LANGUAGE_PROMPT, language_menu_text()])
+
+
+def _language_chosen(state: State, language: str, lookup: Lookup) -> Turn:
+    state = replace(state, language=language, menu="place" if state.place_id else "")
+    if state.place_id:
+        with translation.override(language):
+            parts = [str(LANGUAGE_SET), *_place_parts(state, language, lookup)]
+        return Turn(state, pack(parts, language=language), language)
+    return _turn(state, language, [LANGUAGE_SET, ASK_PLACE])
+
+
+def _places_for(text: str, lookup: Lookup) -> list[PlaceInfo]:
+    if len(text) > 120 or not any(ch.isalnum() for ch in text):
+        return []
+    return lookup.places(query=text)
+
+
+def _find_place(state: State, text: str, language: str, lookup: Lookup) -> Turn | None:
+    places = _places_for(text, lookup)
+    if places:
+        return _places_turn(state, places, language, lookup)
+    zip_match = ZIP_RE.match(text)
+    if zip_match:
+        return _turn(state, language, [(ZIP_UNKNOWN, {"zip": zip_match.group(1)})])
+    return None
+
+
+def _places_turn(state, places: list[PlaceInfo], language: str, lookup: Lookup) -> Turn:
+    if len(places) == 1:
+        new_state = replace(state, place_id=places[0].id, menu="place", choices=())
+        return _place_reply(new_state, language, lookup)
+    places = places[:MAX_CHOICES]
+    listing = "\n".join(f"{number} {place.label}" for number, place in enumerate(places, 1))
+    new_state = replace(state, menu="pick", choices=tuple(place.id for place in places))
+    return _turn(new_state, language, [PICK_PLACE, listing])
+
+
+def _models_text(models: tuple[str, ...]) -> str:
+    labels = [str(MODEL_LABELS.get(model, model)) for model in models]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + f" {AND} " + labels[-1]
+
+
+def answer_sentence(answer: AnswerInfo) -> list[str]:
+    """Return the one-sentence answer (and its footnotes) in the active language."""
+    place = answer.place.label
+    if answer.has_agreement:
+        models = _models_text(answer.models)
+        if answer.since:
+            since = f"{answer.since.month}/{answer.since.year}"
+            parts = [str(ANSWER_YES) % {"place": place, "models": models, "since": since}]
+        else:
+            parts = [str(ANSWER_YES_UNDATED) % {"place": place, "models": models}]
+    else:
+        parts = [str(ANSWER_NO) % {"place": place}]
+        if answer.inside:
+            parts.append(str(ANSWER_INSIDE))
+    if answer.pending:
+        parts.append(str(ANSWER_PENDING))
+    return [" ".join(parts)]
+
+
+def _place_parts(state: State, language: str, lookup: Lookup) -> list[str]:
+    """Return the answer, the link and the menu for the state's place, in ``language``."""
+    answer = lookup.answer(place_id=state.place_id)
+    url = lookup.place_url(place_id=state.place_id, language=language)
+    with translation.override(language):
+        return [*answer_sentence(answer), str(LINK) % {"url": url}, str(PLACE_MENU)]
+
+
+def _place_reply(state: State, language: str, lookup: Lookup) -> Turn:
+    return Turn(state, pack(_place_parts(state, language, lookup), language=language), language)
+
+
+def _section_reply(state: State, language: str, section: str, lookup: Lookup) -> Turn:
+    guide = lookup.guide_section(place_id=state.place_id, section=section, language=language)
+    url = lookup.place_url(place_id=state.place_id, language=language)
+    with translation.override(language):
+        if guide and guide.text.strip():
+            parts = [guide.text]
+            if guide.fell_back:
+                name = translation.get_language_info(guide.language)["name_local"]
+                parts.insert(0, str(FELL_BACK) % {"language": name})
+            parts.append(str(LINK) % {"url": url})
+            # The guide text is the organizers' own; in a GSM-7 language its first body
+            # goes alone so the note and the link are not lost when it is long.
+            bodies = pack(parts, language=language)
+            return Turn(replace(state, menu="place", choices=()), bodies, language)
+        parts = _generic_section(section, lookup.answer(place_id=state.place_id), url)
+        parts.append(str(PLACE_MENU))
+    new_state = replace(state, menu="place", choices=())
+    return Turn(new_state, pack(parts, language=language), language)
+
+
+def _generic_section(section: str, answer: AnswerInfo, url: str) -> list[str]:
+    if section == SECTION_MEANING:
+        if not answer.has_agreement:
+            return [str(MEANING_NONE)]
+        return [" ".join(str(MODEL_MEANINGS[m]) for m in answer.models if m in MODEL_MEANINGS)]
+    if section == SECTION_CRIME:
+        return [str(CRIME), str(LINK) % {"url": url}]
+    if section == SECTION_RIGHTS:
+        return [str(RIGHTS)]
+    return [str(LOCAL_HELP) % {"url": url}]
