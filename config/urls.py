@@ -3,9 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from assistant import views
+from assistant.sms import views as sms_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("sms/status", sms_views.status_callback, name="sms-status"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
