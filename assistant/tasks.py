@@ -1,5 +1,6 @@
 """Celery tasks. Tasks are thin: they take ids, load rows and call services."""
 
+import logging
 import time
 
 from celery import shared_task
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from config.celery import BoundedRedeliveryTask
 
 HEARTBEAT_CACHE_KEY = "worker:heartbeat"
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -49,6 +51,11 @@ def deliver(self, message_id: int) -> str:
     try:
         return outbound_deliver(message_id=message_id)
     except (DeliveryDeferred, DeliveryRetry) as exc:
+        if self.app.conf.task_always_eager:
+            # No broker (make run): an eager countdown would run at once, over and over.
+            # The message stays queued; outbound_requeue_stale picks it up.
+            logger.warning("Message %s not sent yet (%s); left queued.", message_id, exc)
+            return "left-queued"
         deliver.apply_async(args=[message_id], countdown=exc.countdown)
         return "deferred" if isinstance(exc, DeliveryDeferred) else "retry"
 

@@ -231,3 +231,46 @@ def admin_login():
         return client
 
     return login
+
+
+@pytest.fixture
+def fake_twilio():
+    """A fake Twilio Messages API on loopback (tests/fake_twilio.py), stopped after the test."""
+    from tests.fake_twilio import FakeTwilio
+
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_env(settings, fake_twilio):
+    """Point this process at the fake Twilio; return the same settings as worker env vars.
+
+    Pacing is off unless a test turns it on; retries are quick.
+    """
+    from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    env = {
+        "SMS_BACKEND": "assistant.sms.backends.twilio.TwilioBackend",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": fake_twilio.url,
+        "TWILIO_TIMEOUT_SECONDS": "1.5",
+        "SMS_PACE_DEFAULT": "0",
+        "SMS_RETRY_BASE_DELAY_SECONDS": "0.2",
+        "SMS_RETRY_MAX_ATTEMPTS": "4",
+    }
+    settings.SMS_BACKEND = env["SMS_BACKEND"]
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_API_BASE_URL = fake_twilio.url
+    settings.TWILIO_TIMEOUT_SECONDS = 1.5
+    settings.SMS_PACE_DEFAULT = 0
+    settings.SMS_PACE_PER_SENDER = {}
+    settings.SMS_RETRY_BASE_DELAY_SECONDS = 0.2
+    settings.SMS_RETRY_MAX_ATTEMPTS = 4
+    return env
