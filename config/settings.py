@@ -179,6 +179,10 @@ SMS_BACKEND = env.str(
 # counted in segments per second per sender; a long code allows 1. 0 turns pacing off.
 SMS_PACE_DEFAULT = env_float("SMS_PACE_DEFAULT", 1.0)
 SMS_PACE_PER_SENDER = env_rates("SMS_PACE_PER_SENDER")
+# Pace this fraction under the limit, for the jitter between taking a turn and reaching Twilio.
+SMS_PACE_HEADROOM = env_float("SMS_PACE_HEADROOM", 0.05)
+if SMS_PACE_HEADROOM >= 1:
+    raise ImproperlyConfigured("SMS_PACE_HEADROOM must be below 1 (0.05 means 5%).")
 # A worker waits this long at most for its turn; a message further back is re-queued with an
 # ETA instead, so a worker never sleeps for minutes.
 SMS_PACE_MAX_WAIT_SECONDS = env_float("SMS_PACE_MAX_WAIT_SECONDS", 2.0)

@@ -29,6 +29,11 @@ ERRORS = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client killed mid-request (the SIGKILL test) is expected here
+
+
 class FakeTwilio:
     """Start with ``start()``; ``script(*answers)`` queues answers; ``accepted`` lists sends."""
 
@@ -39,7 +44,7 @@ class FakeTwilio:
         self.requests: list[tuple[float, str]] = []  # (time, answer) for every create
         self.release = threading.Event()
         self.hang_seconds = 30.0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

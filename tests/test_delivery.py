@@ -312,7 +312,8 @@ def test_a_message_whose_task_was_lost_is_queued_again(
 def test_pacing_spaces_turns_by_segments_and_never_waits_too_long(settings, redis_url):
     import redis
 
-    settings.SMS_PACE_PER_SENDER = {"+15550000000": 10}
+    settings.SMS_PACE_PER_SENDER = {"+15550000000": 12.5}
+    settings.SMS_PACE_HEADROOM = 0.2  # 10 segments per second
     redis.Redis.from_url(redis_url).delete("kyp:pace:+15550000000")
     waits = [pace_reserve(sender="+15550000000", segments=2, max_wait=1) for _ in range(5)]
     assert all(turn.granted for turn in waits)

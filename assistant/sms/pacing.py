@@ -7,6 +7,11 @@ being sent, so a message of ``n`` segments uses ``n / rate`` seconds of the send
 and the next one waits for it. That keeps every window of one second at the pace, where a
 bucket holding a second's worth of tokens would allow twice the pace across its edge.
 
+Turns are spaced for ``(1 - SMS_PACE_HEADROOM)`` of the pace (95% by default): a turn is
+taken in Redis, but the request reaches Twilio a few milliseconds later, and not always the
+same few, so pacing at exactly the limit would now and then put one message too many into a
+second.
+
 A worker that would wait longer than ``SMS_PACE_MAX_WAIT_SECONDS`` does not take a turn;
 it is told how long to wait and re-queues the message with that countdown, so nothing is
 dropped and no worker sleeps for minutes.
@@ -70,7 +75,8 @@ def pace_reserve(*, sender: str, segments: int, max_wait: float | None = None) -
         return Turn(granted=True, wait=0.0)
     if max_wait is None:
         max_wait = settings.SMS_PACE_MAX_WAIT_SECONDS
+    effective_rate = rate * (1 - settings.SMS_PACE_HEADROOM)
     granted, wait = _script(settings.REDIS_URL)(
-        keys=[f"kyp:pace:{sender}"], args=[segments, rate, max_wait]
+        keys=[f"kyp:pace:{sender}"], args=[segments, effective_rate, max_wait]
     )
     return Turn(granted=bool(int(granted)), wait=max(0.0, float(wait)))
