@@ -36,12 +36,24 @@ run: $(VENV)/.installed
 	@echo "==> Serving http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(VENV)/.installed-dev
+# Test tools from npm (Prism and Twilio's OpenAPI spec), reinstalled only when the lock changes.
+node_modules/.installed: package.json package-lock.json
+	@echo "==> Installing the npm test tools (npm ci)"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+node: node_modules/.installed
+
+test: $(VENV)/.installed-dev node_modules/.installed
 	@echo "==> Lint and format check (ruff)"
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	@echo "==> Test suite (pytest)"
 	$(PY) -m pytest
+
+bench: $(VENV)/.installed-dev
+	@echo "==> Delivery benchmark (needs DATABASE_URL and REDIS_URL)"
+	$(PY) bench/delivery.py
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .

@@ -26,15 +26,19 @@ Why the delivery settings are what they are (settings.py holds the values):
 import logging
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 logger = logging.getLogger(__name__)
 
 
-class BoundedRedeliveryTask(Task):
-    """A task that refuses to run once it has been delivered too many times."""
+class BoundedRedeliveryTask(DjangoTask):
+    """A task that refuses to run once it has been delivered too many times.
+
+    A DjangoTask, so that it has ``delay_on_commit``.
+    """
 
     abstract = True
 

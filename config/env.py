@@ -57,3 +57,38 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    """Return the number in ``name``; raise ImproperlyConfigured if it is not one."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
+    if not value >= minimum:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_rates(name: str) -> dict[str, float]:
+    """Return ``{sender: rate}`` from ``name`` written as ``+15551234567=1,MG…=30``."""
+    raw = os.environ.get(name, "")
+    rates = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not sep or not key.strip() or not rate >= 0:
+            raise ImproperlyConfigured(
+                f"{name} must look like +15551234567=1,MGxxxx=30 (sender=segments per "
+                f"second), not {raw!r}."
+            )
+        rates[key.strip()] = rate
+    return rates

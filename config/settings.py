@@ -17,7 +17,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_required
+from config.env import env_bool, env_float, env_int, env_list, env_rates, env_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -168,6 +168,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "assistant.tasks.worker_heartbeat", "schedule": 60.0},
+    "outbound-requeue-stale": {"task": "assistant.tasks.requeue_stale", "schedule": 60.0},
 }
 
 # SMS. Without Twilio credentials messages are printed by the console backend.
@@ -198,6 +199,23 @@ SMS_LOOP_WINDOW_SECONDS = env_int("SMS_LOOP_WINDOW_SECONDS", 300, minimum=1)
 # Languages whose accents would force the costly UCS-2 encoding (Spanish á í ó ú, Portuguese
 # ã õ ç, French ç ê â …). Listed here: keep the accents; otherwise send the GSM-7 form.
 SMS_KEEP_ACCENTS = env_list("SMS_KEEP_ACCENTS", [])
+# Delivery (see "Delivery" in README.md). Pacing is shared by all workers through Redis and
+# counted in segments per second per sender; a long code allows 1. 0 turns pacing off.
+SMS_PACE_DEFAULT = env_float("SMS_PACE_DEFAULT", 1.0)
+SMS_PACE_PER_SENDER = env_rates("SMS_PACE_PER_SENDER")
+# Pace this fraction under the limit, for the jitter between taking a turn and reaching Twilio.
+SMS_PACE_HEADROOM = env_float("SMS_PACE_HEADROOM", 0.05)
+if SMS_PACE_HEADROOM >= 1:
+    raise ImproperlyConfigured("SMS_PACE_HEADROOM must be below 1 (0.05 means 5%).")
+# A worker waits this long at most for its turn; a message further back is re-queued with an
+# ETA instead, so a worker never sleeps for minutes.
+SMS_PACE_MAX_WAIT_SECONDS = env_float("SMS_PACE_MAX_WAIT_SECONDS", 2.0)
+SMS_RETRY_MAX_ATTEMPTS = env_int("SMS_RETRY_MAX_ATTEMPTS", 6, minimum=1)
+SMS_RETRY_BASE_DELAY_SECONDS = env_float("SMS_RETRY_BASE_DELAY_SECONDS", 10.0, minimum=0.01)
+TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 15.0, minimum=0.1)
+# A message still queued (or sending with an unknown outcome) this long after its last change
+# is put on the queue again by a periodic task: a Redis that lost its data loses no message.
+SMS_REQUEUE_AFTER_SECONDS = env_int("SMS_REQUEUE_AFTER_SECONDS", 10 * 60, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

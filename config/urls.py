@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("sms/inbound", sms_views.inbound, name="sms_inbound"),
+    path("sms/status", sms_views.status_callback, name="sms_status"),
 ]
 
 urlpatterns += i18n_patterns(

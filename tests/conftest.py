@@ -53,15 +53,18 @@ def block_network():
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks_and_clean_cache():
+def eager_tasks_and_clean_cache(settings):
     """Run tasks in process unless a test starts a real worker; start each test on an empty cache.
 
     Tests that want a real worker use ``start_celery_worker``, which switches eager mode off.
+    Pacing is off too (tasks run in process have no queue to wait in); the delivery tests
+    that measure pacing turn it on.
     """
     from django.core.cache import cache
 
     from config.celery import app
 
+    settings.SMS_PACE_DEFAULT = 0
     cache.clear()
     app.conf.task_always_eager = True
     yield
@@ -255,3 +258,46 @@ def totp_code(device) -> str:
 
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     return str(code).zfill(device.digits)
+
+
+@pytest.fixture
+def fake_twilio():
+    """A fake Twilio Messages API on loopback (tests/fake_twilio.py), stopped after the test."""
+    from tests.fake_twilio import FakeTwilio
+
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_env(settings, fake_twilio):
+    """Point this process at the fake Twilio; return the same settings as worker env vars.
+
+    Pacing is off unless a test turns it on; retries are quick.
+    """
+    from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    env = {
+        "SMS_BACKEND": "assistant.sms.backends.twilio.TwilioBackend",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": fake_twilio.url,
+        "TWILIO_TIMEOUT_SECONDS": "1.5",
+        "SMS_PACE_DEFAULT": "0",
+        "SMS_RETRY_BASE_DELAY_SECONDS": "0.2",
+        "SMS_RETRY_MAX_ATTEMPTS": "4",
+    }
+    settings.SMS_BACKEND = env["SMS_BACKEND"]
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_API_BASE_URL = fake_twilio.url
+    settings.TWILIO_TIMEOUT_SECONDS = 1.5
+    settings.SMS_PACE_DEFAULT = 0
+    settings.SMS_PACE_PER_SENDER = {}
+    settings.SMS_RETRY_BASE_DELAY_SECONDS = 0.2
+    settings.SMS_RETRY_MAX_ATTEMPTS = 4
+    return env

@@ -1,6 +1,7 @@
 from assistant.models.agencies import Agency, Agreement
 from assistant.models.conversations import Conversation, InboundMessage
 from assistant.models.imports import ImportSnapshot, UnmatchedRow
+from assistant.models.messaging import OutboundMessage
 from assistant.models.places import Place, ZipCodeArea
 from assistant.models.residents import OptOut
 from assistant.models.review import ReviewFlag
@@ -12,6 +13,7 @@ __all__ = [
     "ImportSnapshot",
     "InboundMessage",
     "OptOut",
+    "OutboundMessage",
     "Place",
     "ReviewFlag",
     "UnmatchedRow",

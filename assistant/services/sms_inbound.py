@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from assistant.models import Conversation, InboundMessage, OptOut
 from assistant.privacy import phone_hash
+from assistant.services.delivery import replies_dispatch
 from assistant.sms.conversation import Effect, State, Turn, converse
 from assistant.sms.language import fold, keyword
 from assistant.sms.lookup import DbLookup
-from assistant.sms.replies import replies_send
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ class InboundResult:
     outcome: str
     replies: list[str] = field(default_factory=list)
     duplicate: bool = False
+    # Replies the webhook must answer in its TwiML because the broker is down.
+    twiml_replies: list[str] = field(default_factory=list)
 
 
 def _hour_key(hashed: str) -> str:
@@ -133,7 +135,8 @@ def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundR
     """Answer one incoming SMS: once per sid, within the abuse limits, STOP first.
 
     The body and the number live only in memory here: the database keeps the sid, the keyed
-    hash of the number and the conversation state; the replies go to ``replies_send``.
+    hash of the number and the conversation state; the replies go to the delivery pipeline
+    (``replies_dispatch``), or back to the webhook for its TwiML when the broker is down.
     """
     hashed = phone_hash(from_number)
     inbound, turn = _receive(sid=sid, hashed=hashed, text=body)
@@ -142,9 +145,12 @@ def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundR
     if turn is None:
         logger.info("SMS %s dropped (%s)", sid, inbound.outcome)
         return InboundResult(outcome=inbound.outcome)
+    twiml_replies: list[str] = []
     if turn.replies:
-        replies_send(to=from_number, bodies=turn.replies, language=turn.language)
+        twiml_replies = replies_dispatch(
+            to=from_number, bodies=turn.replies, language=turn.language
+        )
         _count_replies(hashed, len(turn.replies))
         # The erased resident's row keeps no number either.
         InboundMessage.objects.filter(pk=inbound.pk).update(reply_count=len(turn.replies))
-    return InboundResult(outcome=inbound.outcome, replies=turn.replies)
+    return InboundResult(outcome=inbound.outcome, replies=turn.replies, twiml_replies=twiml_replies)

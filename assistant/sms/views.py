@@ -1,5 +1,7 @@
-"""Twilio's incoming-message webhook."""
+"""Twilio's two webhooks: the incoming message (/sms/inbound) and the status callback
+(/sms/status). They are the only views exempt from CSRF, and both require Twilio's signature."""
 
+import logging
 import re
 
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -7,11 +9,16 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant.privacy import normalize_phone
+from assistant.services.delivery import outbound_status_update
 from assistant.services.sms_inbound import inbound_message_handle
 from assistant.sms.conversation import MAX_TEXT
 from assistant.sms.webhooks import twilio_webhook
 
+logger = logging.getLogger(__name__)
+
 MESSAGE_SID_RE = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+SID_PATTERN = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+STATUS_PATTERN = re.compile(r"^[a-z_-]{1,32}$")
 _EMPTY_TWIML = str(MessagingResponse())
 
 
@@ -26,5 +33,36 @@ def inbound(request):
             "MessageSid, From and Body are required.", content_type="text/plain"
         )
     body = request.POST.get("Body", "")[:MAX_TEXT]
-    inbound_message_handle(sid=sid, from_number=sender, body=body)
-    return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
+    result = inbound_message_handle(sid=sid, from_number=sender, body=body)
+    if not result.twiml_replies:
+        return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
+    # The broker is down: answer in the response itself rather than lose the replies.
+    response = MessagingResponse()
+    for reply in result.twiml_replies:
+        response.message(reply)
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+@require_POST
+@twilio_webhook
+def status_callback(request):
+    """Record the status Twilio reports for one of our messages.
+
+    200 for anything well formed (also for a sid we never sent or a status we do not know,
+    so Twilio does not retry it forever); 400 for a malformed request; 403 (from
+    ``twilio_webhook``) for a forged one.
+    """
+    sid = request.POST.get("MessageSid", "").strip()
+    status = request.POST.get("MessageStatus", "").strip().lower()
+    raw_code = request.POST.get("ErrorCode", "").strip()
+    if not SID_PATTERN.match(sid) or not STATUS_PATTERN.match(status):
+        logger.warning("Malformed status callback (no valid MessageSid or MessageStatus).")
+        return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
+    error_code = None
+    if raw_code:
+        if not raw_code.isdigit() or len(raw_code) > 9:
+            logger.warning("Malformed status callback (ErrorCode is not a number).")
+            return HttpResponseBadRequest("ErrorCode must be a number.")
+        error_code = int(raw_code) or None
+    outbound_status_update(sid=sid, status=status, error_code=error_code)
+    return HttpResponse(status=200)

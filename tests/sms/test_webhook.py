@@ -25,6 +25,24 @@ def sms_settings(settings):
     locmem.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def replies_leave_on_commit(django_capture_on_commit_callbacks, monkeypatch):
+    """Run the replies' on-commit hand-off to the delivery queue, as a real request would.
+
+    Each test runs inside one transaction that never commits, so the callbacks that queue
+    the replies are captured around every request and run when it returns.
+    """
+    import tests.sms_signing as signing
+
+    real_signed_post = signing.signed_post
+
+    def committed_post(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return real_signed_post(*args, **kwargs)
+
+    monkeypatch.setitem(globals(), "signed_post", committed_post)
+
+
 def params(body="hello", sid=None, sender=NUMBER, **extra):
     values = {
         "MessageSid": sid or "SM" + uuid.uuid4().hex,

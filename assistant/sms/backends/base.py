@@ -1,17 +1,28 @@
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class SmsError(Exception):
     """A message could not be handed to the SMS provider.
 
     ``permanent`` says whether trying again can help: a bad or opted-out number will never
-    work, a rate limit or an outage may pass.
+    work, a rate limit or an outage may pass. ``maybe_accepted`` says the provider may have
+    taken the message all the same (a timeout, a dropped connection, an answer we could not
+    read): it must be looked up with ``find_sent`` before it is sent again.
     """
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: int | None = None,
+        maybe_accepted: bool = False,
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.maybe_accepted = maybe_accepted
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,20 @@ class BaseSmsBackend:
     def __init__(self, **kwargs):
         pass
 
+    @property
+    def sender(self) -> str:
+        """Return who messages come from (a number or a messaging service); pacing keys on it."""
+        return self.__class__.__name__
+
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SentMessage:
         """Hand one message to the provider and return its sid; raise SmsError on failure."""
         raise NotImplementedError
+
+    def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:
+        """Return the message to ``to`` with this body that the provider accepted since
+        ``since``, or None. Raise SmsError(permanent=False) when the provider cannot be asked.
+
+        Called before sending again a message whose last attempt may have reached the provider.
+        A backend that cannot look messages up returns None.
+        """
+        return None

@@ -1,5 +1,6 @@
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from assistant.sms.backends.base import BaseSmsBackend, SentMessage
 
@@ -13,6 +14,7 @@ class OutboxMessage:
     to: str
     body: str
     status_callback: str | None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class LocmemBackend(BaseSmsBackend):
@@ -23,3 +25,10 @@ class LocmemBackend(BaseSmsBackend):
         sid = "SMlocmem" + uuid.uuid4().hex[:24]
         outbox.append(OutboxMessage(sid=sid, to=to, body=body, status_callback=status_callback))
         return SentMessage(sid=sid)
+
+    def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:
+        """Return the outbox message to ``to`` with this body sent since ``since``, if any."""
+        for message in reversed(outbox):
+            if message.to == to and message.body == body and message.created_at >= since:
+                return SentMessage(sid=message.sid)
+        return None

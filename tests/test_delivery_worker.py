@@ -1,0 +1,203 @@
+"""Delivery through real Celery workers on Redis, against the fake Twilio server.
+
+A worker killed mid-send, Redis restarted during a burst, and a thousand messages through two
+workers: every message reaches the fake Twilio exactly once, at no more than the pace.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from assistant.models import OutboundMessage
+from assistant.services.delivery import outbound_queue, outbound_requeue_stale
+from tests.conftest import require_service, wait_for
+
+pytestmark = pytest.mark.celery_worker
+Status = OutboundMessage.Status
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+1555{index:07d}" for index in range(count)]
+
+
+def statuses() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in OutboundMessage.objects.values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def assert_each_sent_exactly_once(fake_twilio, expected: int) -> None:
+    bodies = [m["body"] for m in fake_twilio.accepted]
+    assert len(bodies) == expected, f"{len(bodies)} sends for {expected} messages"
+    assert len(set(bodies)) == expected, "a message was sent twice"
+    sids = set(OutboundMessage.objects.values_list("twilio_sid", flat=True))
+    assert sids == {m["sid"] for m in fake_twilio.accepted}
+
+
+def test_transient_errors_are_retried_by_the_worker_until_sent(
+    start_celery_worker, twilio_env, fake_twilio
+):
+    start_celery_worker(**twilio_env)
+    fake_twilio.script("429", "500")
+    message = outbound_queue(to="+15551230001", body="Retry me.")
+    wait_for(
+        lambda: OutboundMessage.objects.get(pk=message.pk).status == Status.SENT,
+        timeout=40,
+        message="the message was not sent after a 429 and a 500",
+    )
+    message.refresh_from_db()
+    assert message.attempts == 3
+    assert [answer for _t, answer in fake_twilio.requests] == ["429", "500", "ok"]
+    assert_each_sent_exactly_once(fake_twilio, 1)
+
+
+def test_a_permanent_error_through_the_worker_fails_once(
+    start_celery_worker, twilio_env, fake_twilio
+):
+    from assistant.models import OptOut
+
+    start_celery_worker(**twilio_env)
+    fake_twilio.script("21610")
+    message = outbound_queue(to="+15551230001", body="Stop means stop.")
+    wait_for(lambda: OutboundMessage.objects.get(pk=message.pk).status == Status.FAILED)
+    time.sleep(1)  # a wrongly scheduled retry would show up here
+    assert len(fake_twilio.requests) == 1
+    assert OptOut.objects.filter(source=OptOut.Source.CARRIER).count() == 1
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_worker_killed_mid_send_sends_exactly_once(start_celery_worker, twilio_env, fake_twilio):
+    worker = start_celery_worker(**{**twilio_env, "TWILIO_TIMEOUT_SECONDS": "5"})
+    fake_twilio.script("hang")  # Twilio takes the message; its answer never arrives
+    message = outbound_queue(to="+15551230001", body="Sent once, whatever happens.")
+    wait_for(lambda: fake_twilio.accepted, timeout=20, message="the send never started")
+    (child,) = _children(worker.process.pid)
+    os.kill(child, signal.SIGKILL)
+    fake_twilio.release.set()
+    wait_for(
+        lambda: OutboundMessage.objects.get(pk=message.pk).status == Status.SENT,
+        timeout=40,
+        message="the redelivered message was never settled",
+    )
+    message.refresh_from_db()
+    assert message.twilio_sid == fake_twilio.accepted[0]["sid"]
+    assert message.attempts == 1
+    assert len(fake_twilio.requests) == 1
+    assert_each_sent_exactly_once(fake_twilio, 1)
+
+
+def test_a_thousand_messages_from_two_workers_keep_to_the_pace(
+    start_celery_worker, twilio_env, fake_twilio, settings
+):
+    pace = 50
+    redis.Redis.from_url(settings.REDIS_URL).delete(f"kyp:pace:{settings.TWILIO_FROM_NUMBER}")
+    env = {**twilio_env, "SMS_PACE_DEFAULT": str(pace)}
+    start_celery_worker(concurrency=2, **env)
+    start_celery_worker(concurrency=2, **env)
+    for index, number in enumerate(numbers(1000)):
+        outbound_queue(to=number, body=f"Message {index}.")
+    wait_for(
+        lambda: statuses().get(Status.SENT) == 1000,
+        timeout=90,
+        interval=1,
+        message=f"not all sent: {statuses()}",
+    )
+    assert_each_sent_exactly_once(fake_twilio, 1000)
+    times = sorted(m["time"] for m in fake_twilio.accepted)
+    busiest = max(
+        sum(1 for t in times[i : i + pace + 10] if t < start + 1.0) for i, start in enumerate(times)
+    )
+    print(f"busiest one-second window: {busiest} segments (pace {pace})")
+    assert busiest <= pace
+    assert (times[-1] - times[0]) >= (1000 - 1) / pace - 0.5
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own on a free port (the shared one is never restarted)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path),
+    ]  # fmt: skip
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+        process = None
+
+        def start(self):
+            self.process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for _ in range(100):
+                try:
+                    redis.Redis.from_url(self.url).ping()
+                    return
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+            raise RuntimeError("private redis-server did not start")
+
+        def stop(self):
+            self.process.terminate()
+            self.process.wait(10)
+
+    server = Server()
+    try:
+        server.start()
+    except FileNotFoundError:
+        require_service(False, "needs redis-server on PATH")
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_redis_restarted_during_a_burst_delivers_every_message_once(
+    start_celery_worker, twilio_env, fake_twilio, private_redis, settings
+):
+    from config.celery import app
+
+    settings.REDIS_URL = private_redis.url
+    app.conf.broker_url = private_redis.url
+    app._pool = None  # the producer pool connects to the private Redis from now on
+    app.amqp._producer_pool = None
+    try:
+        start_celery_worker(concurrency=2, REDIS_URL=private_redis.url, **twilio_env)
+        for index, number in enumerate(numbers(200)):
+            outbound_queue(to=number, body=f"Burst {index}.")
+        wait_for(lambda: len(fake_twilio.accepted) >= 40, timeout=30)
+        private_redis.stop()
+        time.sleep(1)
+        private_redis.start()
+
+        def settled():
+            # What beat does every minute, sooner: re-queue what the restart stranded.
+            outbound_requeue_stale(older_than=__import__("datetime").timedelta(seconds=5))
+            return statuses().get(Status.SENT) == 200
+
+        wait_for(settled, timeout=90, interval=2, message=f"not all sent: {statuses()}")
+        assert_each_sent_exactly_once(fake_twilio, 200)
+    finally:
+        app.conf.broker_url = os.environ["REDIS_URL"]
+        app._pool = None
+        app.amqp._producer_pool = None
