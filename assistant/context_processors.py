@@ -12,7 +12,9 @@ def _language_links(request) -> list[dict]:
         match = None
     # Only the (uncached) search page carries its query over to the other languages; a
     # cached page must not keep one visitor's query string for the next.
-    path = request.get_full_path() if match and match.url_name == "search" else request.path
+    path = request.path
+    if match and match.url_name == "search" and len(request.get_full_path()) <= 300:
+        path = request.get_full_path()
     links = []
     for code, _name in settings.LANGUAGES:
         if match:
