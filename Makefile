@@ -47,5 +47,11 @@ lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+bench: $(VENV)/.installed-dev
+	@for script in bench/*.py; do \
+	  case "$$script" in bench/__init__.py|bench/settings.py|bench/urls.py) continue;; esac; \
+	  echo "==> $$script"; $(PY) "$$script" || exit 1; \
+	done
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
