@@ -24,10 +24,10 @@ def browser():
     require_service(os.path.exists(CHROMIUM), "needs Debian's chromium (apt-get install chromium)")
     # Playwright's sync API runs an event loop in this thread; the live server's database
     # work happens in its own thread, but test setup here touches the ORM too.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu",
