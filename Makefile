@@ -60,8 +60,10 @@ lint: $(VENV)/.installed-dev
 	$(PY) -m ruff format .
 
 bench: $(VENV)/.installed-dev
-	@echo "==> Benchmarks (figures are printed, nothing is asserted)"
-	$(PY) bench/sms.py
+	@for script in bench/*.py; do \
+	  case "$$script" in bench/__init__.py|bench/settings.py|bench/urls.py) continue;; esac; \
+	  echo "==> $$script"; $(PY) "$$script" || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -1,9 +1,16 @@
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assistant import health
+from assistant.explanations import models_explained
+from assistant.models import Place
+from assistant.page_cache import cached_public_page
+from assistant.selectors.places import ZIP_RE, place_answer, places_for_query
+
+# A resident types a ZIP code, a county or a city; nothing real is longer than this.
+MAX_QUERY_LENGTH = 100
 
 
 @never_cache
@@ -20,6 +27,111 @@ def healthz(request):
 
 
 @require_GET
+@cached_public_page
 def home(request):
     """Show the search box and the language picker."""
     return render(request, "assistant/home.html")
+
+
+@require_GET
+def search(request):
+    """Send the resident to the place they typed, or help them choose or try again."""
+    query = request.GET.get("q", "")
+    if not isinstance(query, str):
+        query = ""
+    query = query.strip()
+    context = {"query": query[:60], "query_was_cut": len(query) > 60}
+    if not query:
+        return render(request, "assistant/search.html", {**context, "problem": "empty"})
+    if len(query) > MAX_QUERY_LENGTH:
+        return render(
+            request, "assistant/search.html", {**context, "problem": "too_long"}, status=400
+        )
+    places = places_for_query(query=query)
+    if len(places) == 1:
+        return redirect(places[0].get_absolute_url())
+    zip_match = ZIP_RE.match(query)
+    context["zip_code"] = zip_match.group(1) if zip_match else ""
+    if not places:
+        return render(
+            request, "assistant/search.html", {**context, "problem": "not_found"}, status=404
+        )
+    return render(request, "assistant/search.html", {**context, "choices": places})
+
+
+def _state_or_404(state_code: str) -> Place:
+    if len(state_code) != 2:
+        raise Http404
+    return get_object_or_404(Place, kind=Place.Kind.STATE, abbreviation=state_code.upper())
+
+
+def _explained(answer) -> list[tuple]:
+    return models_explained(answer.active + answer.inside + answer.pending)
+
+
+def _guide_for(place: Place, language: str):
+    """Return the published guide for ``place``, or None while guides are not connected.
+
+    The guides (issue 3) are built on another branch; at merge this returns
+    ``assistant.selectors.content.guide_for_place(place=place, language=language)``, and
+    ``templates/assistant/place/_guide.html`` shows it.
+    """
+    return None
+
+
+@require_GET
+@cached_public_page
+def state_detail(request, state_code):
+    """Show whether state agencies have 287(g) agreements, and which local agencies do."""
+    state = _state_or_404(state_code)
+    if state_code != state_code.lower():
+        return redirect(state.get_absolute_url(), permanent=True)
+    answer = place_answer(place=state)
+    return render(
+        request,
+        "assistant/state.html",
+        {"place": state, "answer": answer, "model_explanations": _explained(answer)},
+    )
+
+
+@require_GET
+@cached_public_page
+def place_detail(request, state_code, slug):
+    """Show the answer first, then agencies and models, the guide, and the sources."""
+    state = _state_or_404(state_code)
+    place = get_object_or_404(
+        Place.objects.select_related("state", "county"),
+        state=state,
+        slug=slug,
+        kind__in=[Place.Kind.COUNTY, Place.Kind.CITY],
+    )
+    if state_code != state_code.lower():
+        return redirect(place.get_absolute_url(), permanent=True)
+    answer = place_answer(place=place)
+    return render(
+        request,
+        "assistant/place.html",
+        {
+            "place": place,
+            "answer": answer,
+            "model_explanations": _explained(answer),
+            "guide": _guide_for(place, request.LANGUAGE_CODE),
+        },
+    )
+
+
+def _static_page(template):
+    @require_GET
+    @cached_public_page
+    def view(request):
+        return render(request, template)
+
+    view.__doc__ = f"Show {template}."
+    return view
+
+
+explainer_287g = _static_page("assistant/explainer_287g.html")
+explainer_reporting = _static_page("assistant/explainer_reporting.html")
+explainer_rights = _static_page("assistant/explainer_rights.html")
+about = _static_page("assistant/about.html")
+privacy = _static_page("assistant/privacy.html")

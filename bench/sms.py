@@ -45,7 +45,7 @@ def start_server(port: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/bench/bare")
+            connection.request("GET", "/bench/floor")
             if connection.getresponse().status == 200:
                 return server
         except OSError:
@@ -96,7 +96,7 @@ def latency_bench() -> None:
     try:
 
         def bare(index):
-            return "GET", "/bench/bare", None, {}
+            return "GET", "/bench/floor", None, {}
 
         def webhook(index):
             params = {

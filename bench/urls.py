@@ -1,11 +1,13 @@
+"""The site's URLs plus ``/bench/floor``: the cheapest Django view, served by the same gunicorn."""
+
 from django.http import HttpResponse
 from django.urls import path
 
-from config.urls import urlpatterns as project_urlpatterns
+from config.urls import urlpatterns as site_urlpatterns
 
 
-def bare(request):
-    return HttpResponse("ok", content_type="text/plain")
+def floor(request):
+    return HttpResponse(b"ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare", bare), *project_urlpatterns]
+urlpatterns = [path("bench/floor", floor), *site_urlpatterns]

@@ -1,6 +1,7 @@
 from assistant.models.agencies import Agency, Agreement
 from assistant.models.conversations import Conversation, InboundMessage
 from assistant.models.imports import ImportSnapshot, UnmatchedRow
+from assistant.models.interface_translation import InterfaceTranslationReview
 from assistant.models.messaging import OutboundMessage
 from assistant.models.places import Place, ZipCodeArea
 from assistant.models.residents import OptOut
@@ -12,6 +13,7 @@ __all__ = [
     "Conversation",
     "ImportSnapshot",
     "InboundMessage",
+    "InterfaceTranslationReview",
     "OptOut",
     "OutboundMessage",
     "Place",
