@@ -1,0 +1,25 @@
+"""Fields residents read, translated with django-modeltranslation (one column per language).
+
+modeltranslation's own fallback is off (see settings): ``selectors.content`` falls back in
+``CONTENT_FALLBACK_LANGUAGES`` order and says when it does.
+"""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from assistant.models import Guide, HelpOrganization, PolicyNote
+
+
+@register(Guide)
+class GuideTranslationOptions(TranslationOptions):
+    fields = Guide.TEXT_FIELDS
+
+
+@register(PolicyNote)
+class PolicyNoteTranslationOptions(TranslationOptions):
+    fields = PolicyNote.TEXT_FIELDS
+    required_languages = ("en",)
+
+
+@register(HelpOrganization)
+class HelpOrganizationTranslationOptions(TranslationOptions):
+    fields = HelpOrganization.TEXT_FIELDS
