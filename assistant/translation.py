@@ -23,3 +23,20 @@ class PolicyNoteTranslationOptions(TranslationOptions):
 @register(HelpOrganization)
 class HelpOrganizationTranslationOptions(TranslationOptions):
     fields = HelpOrganization.TEXT_FIELDS
+
+
+# simple-history builds the historical models before this module adds the translated columns;
+# registering them too keeps every language's text in the history.
+@register(Guide.history.model)
+class HistoricalGuideTranslationOptions(TranslationOptions):
+    fields = Guide.TEXT_FIELDS
+
+
+@register(PolicyNote.history.model)
+class HistoricalPolicyNoteTranslationOptions(TranslationOptions):
+    fields = PolicyNote.TEXT_FIELDS
+
+
+@register(HelpOrganization.history.model)
+class HistoricalHelpOrganizationTranslationOptions(TranslationOptions):
+    fields = HelpOrganization.TEXT_FIELDS
