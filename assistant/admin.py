@@ -31,7 +31,7 @@ from assistant.models import (
     TranslatorLanguage,
 )
 from assistant.models.content import TranslationState, VettedContent
-from assistant.selectors.content import translation_states
+from assistant.selectors.content import history_fields, translation_states
 from assistant.selectors.places import place_answer
 from assistant.services import content as content_services
 from assistant.services.review import review_flag_resolve
@@ -283,6 +283,19 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
         if obj is not None and obj.status != VettedContent.Status.DRAFT:
             return False
         return super().has_change_permission(request, obj)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # Compare every language's text, not only the fields simple-history knows about.
+        fields = history_fields(self.model)
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current, included_fields=fields, foreign_keys_are_objs=foreign_keys_are_objs
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.status in (

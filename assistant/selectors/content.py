@@ -443,3 +443,24 @@ def organizer_attention(*, today: date | None = None, due_within_days: int = 14)
     return Attention(
         open_flags=flags, guides_due=due, in_review=in_review, translation_problems=problems
     )
+
+
+def history_fields(model) -> list[str]:
+    """Return the fields to compare between two history records of ``model``.
+
+    simple-history compares only the fields it knew about when it built the historical
+    model; the translated columns (``your_rights_es``…) are added later, so name them here
+    and leave out the bare names, which only mirror the active language.
+    """
+    history_model = model.history.model
+    names = [
+        f.name
+        for f in history_model.tracked_fields
+        if f.editable and f.name not in model.TEXT_FIELDS
+    ]
+    names += [
+        build_localized_fieldname(field_name, code)
+        for field_name in model.TEXT_FIELDS
+        for code in settings.MODELTRANSLATION_LANGUAGES
+    ]
+    return names + [f.name for f in history_model._history_m2m_fields]

@@ -109,7 +109,9 @@ def _field_values(obj: Model) -> dict:
     skip = WORKFLOW_FIELDS | set(obj.TEXT_FIELDS)
     for field in obj._meta.concrete_fields:
         if field.name not in skip:
-            values[field.name] = getattr(obj, field.attname)
+            value = getattr(obj, field.attname)
+            # Translation columns are nullable: an empty form field and NULL mean the same.
+            values[field.name] = None if value == "" else value
     return values
 
 
