@@ -326,11 +326,6 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
     def save_model(self, request, obj, form, change):
         content_services.content_save(obj=obj, user=request.user)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # The places are saved after the object; note the new translations' sources now.
-        content_services.translations_track(obj=form.instance, previous=None)
-
     @admin.display(description=_("translations"))
     def translation_summary(self, obj):
         if not obj.pk:

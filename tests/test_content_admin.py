@@ -197,3 +197,89 @@ def test_agreements_are_read_only_for_organizers(client, admin_login, reviewer):
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()
     assert client.get("/admin/assistant/agreement/add/").status_code == 403
+
+
+def test_every_organizer_page_opens(client, admin_login):
+    from django.core.management import call_command
+
+    call_command("load_demo")
+    root = user_with_roles(username="root", is_superuser=True)
+    admin_login(client, root)
+    guide = Guide.objects.get(place=place("NY", "Nassau County"))
+    nassau = place("NY", "Nassau County")
+    urls = [
+        "/admin/",
+        "/admin/assistant/guide/",
+        "/admin/assistant/guide/add/",
+        f"/admin/assistant/guide/{guide.pk}/change/",
+        f"/admin/assistant/guide/{guide.pk}/history/",
+        "/admin/assistant/guide/?review_due=soon&status__exact=published",
+        "/admin/assistant/policynote/",
+        "/admin/assistant/policynote/add/",
+        "/admin/assistant/helporganization/",
+        "/admin/assistant/helporganization/add/",
+        "/admin/assistant/place/?q=Nassau",
+        f"/admin/assistant/place/{nassau.pk}/change/",
+        "/admin/assistant/agency/",
+        "/admin/assistant/agreement/",
+        "/admin/assistant/reviewflag/",
+        "/admin/assistant/translatorlanguage/add/",
+        "/admin/assistant/translationrecord/",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    page = client.get(f"/admin/assistant/place/{nassau.pk}/change/").content.decode()
+    assert "Task Force Model" in page
+
+
+def test_editing_the_english_in_the_admin_makes_the_translation_stale(client, admin_login, editor):
+    from assistant.selectors.content import translation_state
+
+    root = user_with_roles(username="root", is_superuser=True)
+    guide = draft(root, meaning_here_es="Dos agencias aquí trabajan con ICE.")
+    translator = user_with_roles("Translator", username="traductora", languages=("es",))
+    from assistant.services.content import translation_approve
+
+    translation_approve(obj=guide, language="es", user=translator)
+    admin_login(client, editor)
+    response = client.post(
+        f"/admin/assistant/guide/{guide.pk}/change/",
+        {
+            "place": guide.place_id,
+            "meaning_here_en": "Two agencies here work with ICE, since 2025.",
+            "emergency_number": "911",
+            "last_verified_on": "2026-11-01",
+            "sources-TOTAL_FORMS": "0",
+            "sources-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    guide.refresh_from_db()
+    assert guide.meaning_here_en == "Two agencies here work with ICE, since 2025."
+    assert translation_state(guide, "es") == "stale"
+    assert guide.history.first().history_user == editor
+
+
+def test_a_reviewer_who_added_a_source_cannot_publish(client, admin_login, editor, reviewer):
+    guide = draft(editor)
+    admin_login(client, reviewer)
+    response = client.post(
+        f"/admin/assistant/guide/{guide.pk}/change/",
+        {
+            "place": guide.place_id,
+            "meaning_here_en": guide.meaning_here_en,
+            "emergency_number": "911",
+            "last_verified_on": "2026-11-01",
+            "sources-TOTAL_FORMS": "1",
+            "sources-INITIAL_FORMS": "0",
+            "sources-0-section": "",
+            "sources-0-url": "https://www.ice.gov/identify-and-arrest/287g",
+            "sources-0-title": "ICE 287(g)",
+            "sources-0-accessed_on": "2026-11-27",
+        },
+    )
+    assert response.status_code == 302
+    assert guide.sources.count() == 1
+    content_submit(obj=guide, user=editor)
+    response = run_action(client, "publish", guide)
+    assert any("another Reviewer must approve it" in m for m in messages_of(response))
