@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -361,6 +362,88 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
         if not rows:
             return _("No changes yet.")
         return format_html_join("", "<p><b>{}</b></p><pre>{}</pre>", rows)
+
+    change_form_template = "admin/assistant/vetted_change_form.html"
+
+    def workflow_steps(self):
+        """Return the workflow buttons on the change page: (step, label, service, done)."""
+        return {
+            "submit": (
+                _("Send for review"),
+                content_services.content_submit,
+                _("sent for review."),
+            ),
+            "publish": (_("Publish"), content_services.content_publish, _("published.")),
+            "send_back": (
+                _("Send back to draft"),
+                content_services.content_send_back,
+                _("back to draft."),
+            ),
+            "new_draft": (
+                _("Start a new draft"),
+                content_services.content_new_draft,
+                _(
+                    "a new draft is ready; the published version stays public until it is "
+                    "published."
+                ),
+            ),
+        }
+
+    def get_urls(self):
+        from django.urls import path
+
+        opts = self.model._meta
+        return [
+            path(
+                "<int:object_id>/workflow/<str:step>/",
+                self.admin_site.admin_view(self.workflow_view),
+                name=f"{opts.app_label}_{opts.model_name}_workflow",
+            ),
+            *super().get_urls(),
+        ]
+
+    def workflow_view(self, request, object_id, step):
+        """Run one workflow step from the change page's buttons, then show the result."""
+        from django.http import HttpResponseNotAllowed
+        from django.shortcuts import get_object_or_404, redirect
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = get_object_or_404(self.model, pk=object_id)
+        if not self.has_view_or_change_permission(request, obj) or step not in (
+            steps := self.workflow_steps()
+        ):
+            return redirect("admin:index")
+        _label, service, done = steps[step]
+        try:
+            result = service(obj=obj, user=request.user)
+        except content_services.ContentRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            result = obj
+        else:
+            self.message_user(request, f"{result}: {done}", messages.SUCCESS)
+        opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", result.pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            allowed = {
+                VettedContent.Status.DRAFT: ["submit"],
+                VettedContent.Status.IN_REVIEW: ["publish", "send_back"],
+                VettedContent.Status.PUBLISHED: ["new_draft"],
+            }.get(obj.status, [])
+            steps = self.workflow_steps()
+            opts = self.model._meta
+            context["workflow_buttons"] = [
+                (
+                    reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_workflow", args=[obj.pk, step]
+                    ),
+                    steps[step][0],
+                )
+                for step in allowed
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _run(self, request, queryset, service, done_message):
         for obj in queryset:

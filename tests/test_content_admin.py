@@ -283,3 +283,24 @@ def test_a_reviewer_who_added_a_source_cannot_publish(client, admin_login, edito
     content_submit(obj=guide, user=editor)
     response = run_action(client, "publish", guide)
     assert any("another Reviewer must approve it" in m for m in messages_of(response))
+
+
+def test_the_change_page_buttons_move_a_guide_through_the_workflow(
+    client, admin_login, editor, reviewer
+):
+    guide = draft(editor)
+    add_source(guide)
+    admin_login(client, editor)
+    page = client.get(f"/admin/assistant/guide/{guide.pk}/change/").content.decode()
+    assert "Send for review" in page
+    client.post(f"/admin/assistant/guide/{guide.pk}/workflow/submit/")
+    response = client.post(f"/admin/assistant/guide/{guide.pk}/workflow/publish/", follow=True)
+    assert any("Only a Reviewer can publish" in m for m in messages_of(response))
+
+    admin_login(client, reviewer)
+    response = client.post(f"/admin/assistant/guide/{guide.pk}/workflow/publish/", follow=True)
+    assert any("published" in m for m in messages_of(response))
+    guide.refresh_from_db()
+    assert guide.status == Guide.Status.PUBLISHED
+    page = client.get(f"/admin/assistant/guide/{guide.pk}/change/").content.decode()
+    assert "Start a new draft" in page
