@@ -127,7 +127,7 @@ def _guides():
     return [
         {
             "place": ("NY", "Nassau County"),
-            "online_report_url": "https://www.pdcn.org/",
+            "online_report_url": "",
             "en": {
                 "meaning_here": DEMO_EN
                 + (
