@@ -61,22 +61,8 @@ def user_with_roles(*roles: str, languages: tuple[str, ...] = (), **fields):
     return user
 
 
-class GuideFactory(factory.django.DjangoModelFactory):
-    """A draft guide with English text (use services to move it through the workflow)."""
-
-    class Meta:
-        model = "assistant.Guide"
-
-    place = factory.LazyFunction(lambda: place("NY", "Nassau County"))
-    meaning_here_en = "Two agencies here work with ICE."
-    your_rights_en = "You have the right to stay silent."
-    last_verified_on = datetime.date(2026, 11, 1)
-
-
 def add_source(content, section: str = ""):
     """Add a source backing ``content`` (a guide, policy note or help organization)."""
-    import datetime
-
     from assistant.models import Source
     from assistant.services.content import source_link
 
