@@ -365,3 +365,8 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# Content history: reverting from the history page would bypass the review workflow.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+# How long a guide stays trusted after it is verified, before it is due for review again.
+CONTENT_REVIEW_INTERVAL_DAYS = env_int("CONTENT_REVIEW_INTERVAL_DAYS", 180, minimum=1)

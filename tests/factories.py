@@ -1,5 +1,7 @@
 """factory_boy factories for the content that tests build."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -44,3 +46,30 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     agency = factory.SubFactory(AgencyFactory)
     enforcement_model = Agreement.EnforcementModel.TASK_FORCE
     status = Agreement.Status.ACTIVE
+
+
+def user_with_roles(*roles: str, languages: tuple[str, ...] = (), **fields):
+    """Return a staff user in the named groups (Editor, Reviewer, Translator), with languages."""
+    from django.contrib.auth.models import Group
+
+    from assistant.models import TranslatorLanguage
+
+    user = UserFactory(**fields)
+    user.groups.add(*Group.objects.filter(name__in=roles))
+    for code in languages:
+        TranslatorLanguage.objects.create(user=user, language=code)
+    return user
+
+
+def add_source(content, section: str = ""):
+    """Add a source backing ``content`` (a guide, policy note or help organization)."""
+    from assistant.models import Source
+    from assistant.services.content import source_link
+
+    return Source.objects.create(
+        **{source_link(content): content},
+        section=section,
+        url="https://www.ice.gov/identify-and-arrest/287g",
+        title="ICE 287(g) page",
+        accessed_on=datetime.date(2026, 11, 1),
+    )

@@ -1,4 +1,12 @@
 from assistant.models.agencies import Agency, Agreement
+from assistant.models.content import (
+    Guide,
+    HelpOrganization,
+    PolicyNote,
+    Source,
+    TranslationRecord,
+    TranslatorLanguage,
+)
 from assistant.models.conversations import Conversation, InboundMessage
 from assistant.models.imports import ImportSnapshot, UnmatchedRow
 from assistant.models.interface_translation import InterfaceTranslationReview
@@ -11,13 +19,19 @@ __all__ = [
     "Agency",
     "Agreement",
     "Conversation",
+    "Guide",
+    "HelpOrganization",
     "ImportSnapshot",
     "InboundMessage",
     "InterfaceTranslationReview",
     "OptOut",
     "OutboundMessage",
     "Place",
+    "PolicyNote",
     "ReviewFlag",
+    "Source",
+    "TranslationRecord",
+    "TranslatorLanguage",
     "UnmatchedRow",
     "ZipCodeArea",
 ]
