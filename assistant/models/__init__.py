@@ -1,4 +1,5 @@
 from assistant.models.agencies import Agency, Agreement
+from assistant.models.alerts import Alert, AlertDelivery, AlertText, Subscription
 from assistant.models.conversations import Conversation, InboundMessage
 from assistant.models.imports import ImportSnapshot, UnmatchedRow
 from assistant.models.interface_translation import InterfaceTranslationReview
@@ -10,6 +11,9 @@ from assistant.models.review import ReviewFlag
 __all__ = [
     "Agency",
     "Agreement",
+    "Alert",
+    "AlertDelivery",
+    "AlertText",
     "Conversation",
     "ImportSnapshot",
     "InboundMessage",
@@ -18,6 +22,7 @@ __all__ = [
     "OutboundMessage",
     "Place",
     "ReviewFlag",
+    "Subscription",
     "UnmatchedRow",
     "ZipCodeArea",
 ]
