@@ -1,3 +1,9 @@
 """Admin registrations, one module per concept, imported here so Django finds them."""
 
-from assistant import admin_delivery, admin_imports, admin_interface, admin_sms  # noqa: F401
+from assistant import (  # noqa: F401
+    admin_alerts,
+    admin_delivery,
+    admin_imports,
+    admin_interface,
+    admin_sms,
+)
