@@ -66,3 +66,23 @@ def requeue_stale() -> int:
     from assistant.services.delivery import outbound_requeue_stale
 
     return outbound_requeue_stale()
+
+
+@shared_task(ignore_result=True)
+def alert_send(alert_id: int) -> int:
+    """Queue alert ``alert_id`` for its subscribers (see assistant.services.alerts.alert_send).
+
+    Late-acknowledged like every task: a worker killed mid-alert gets it again, and the
+    service skips the subscribers already queued.
+    """
+    from assistant.services.alerts import alert_send as send
+
+    return send(alert_id=alert_id)
+
+
+@shared_task(ignore_result=True)
+def purge_expired() -> None:
+    """Delete what has expired (see assistant.services.retention.purge_expired); daily."""
+    from assistant.services.retention import purge_expired as purge
+
+    purge()

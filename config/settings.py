@@ -170,6 +170,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "assistant.tasks.worker_heartbeat", "schedule": 60.0},
     "outbound-requeue-stale": {"task": "assistant.tasks.requeue_stale", "schedule": 60.0},
+    "purge-expired": {"task": "assistant.tasks.purge_expired", "schedule": 24 * 60 * 60.0},
 }
 
 # SMS. Without Twilio credentials messages are printed by the console backend.
@@ -217,6 +218,12 @@ TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 # A message still queued (or sending with an unknown outcome) this long after its last change
 # is put on the queue again by a periodic task: a Redis that lost its data loses no message.
 SMS_REQUEUE_AFTER_SECONDS = env_int("SMS_REQUEUE_AFTER_SECONDS", 10 * 60, minimum=1)
+
+# Retention (see "What we store, and for how long" in README.md; purge_expired runs daily).
+CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 30, minimum=1)
+INBOUND_DEDUPE_SECONDS = env_int("INBOUND_DEDUPE_SECONDS", 10 * 60, minimum=60)
+INBOUND_RETENTION_HOURS = env_int("INBOUND_RETENTION_HOURS", 24, minimum=1)
+OUTBOUND_RETENTION_DAYS = env_int("OUTBOUND_RETENTION_DAYS", 90, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -301,3 +301,16 @@ def twilio_env(settings, fake_twilio):
     settings.SMS_RETRY_BASE_DELAY_SECONDS = 0.2
     settings.SMS_RETRY_MAX_ATTEMPTS = 4
     return env
+
+
+@pytest.fixture
+def loaded_places():
+    """The places migration 0002 loads, reloaded if a transactional test emptied the tables.
+
+    Request it after the fixture that gives database access (``db``, ``start_celery_worker``).
+    """
+    from assistant.models import Place
+    from assistant.services.places import places_load
+
+    if Place.objects.count() == 0:
+        places_load()

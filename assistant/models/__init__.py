@@ -1,4 +1,5 @@
 from assistant.models.agencies import Agency, Agreement
+from assistant.models.alerts import Alert, AlertDelivery, AlertText, Subscription
 from assistant.models.content import (
     Guide,
     HelpOrganization,
@@ -18,6 +19,9 @@ from assistant.models.review import ReviewFlag
 __all__ = [
     "Agency",
     "Agreement",
+    "Alert",
+    "AlertDelivery",
+    "AlertText",
     "Conversation",
     "Guide",
     "HelpOrganization",
@@ -31,6 +35,7 @@ __all__ = [
     "ReviewFlag",
     "Source",
     "TranslationRecord",
+    "Subscription",
     "TranslatorLanguage",
     "UnmatchedRow",
     "ZipCodeArea",

@@ -333,7 +333,12 @@ def _record_error(message_id: int, exc: SmsError) -> float | None:
 def _record_carrier_opt_out(message: OutboundMessage) -> None:
     if message.recipient_hash:
         OptOut.objects.get_or_create(
-            phone_hash=message.recipient_hash, defaults={"source": OptOut.Source.CARRIER}
+            phone_hash=message.recipient_hash,
+            # Encrypted, only so the opt-out survives a new PHONE_HASH_KEY (empty once wiped).
+            defaults={
+                "source": OptOut.Source.CARRIER,
+                "number_encrypted": message.recipient_encrypted,
+            },
         )
 
 

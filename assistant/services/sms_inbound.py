@@ -11,8 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assistant.models import Conversation, InboundMessage, OptOut
-from assistant.privacy import phone_hash
+from assistant.privacy import encrypt, phone_hash
 from assistant.services.delivery import replies_dispatch
+from assistant.services.subscriptions import (
+    subscribed_place_ids,
+    subscription_create,
+    subscriptions_end,
+)
 from assistant.sms.conversation import Effect, State, Turn, converse
 from assistant.sms.language import fold, keyword
 from assistant.sms.lookup import DbLookup
@@ -69,7 +74,9 @@ def _count_replies(hashed: str, sent: int) -> None:
 
 
 def _state_for(conversation: Conversation, opted_out: bool) -> State:
+    hashed = conversation.phone_hash
     return State(
+        subscribed_place_ids=subscribed_place_ids(hashed=hashed),
         language=conversation.language,
         place_id=conversation.place_id,
         menu=conversation.menu,
@@ -79,7 +86,9 @@ def _state_for(conversation: Conversation, opted_out: bool) -> State:
 
 
 @transaction.atomic
-def _receive(*, sid: str, hashed: str, text: str) -> tuple[InboundMessage | None, Turn | None]:
+def _receive(
+    *, sid: str, hashed: str, number: str, text: str
+) -> tuple[InboundMessage | None, Turn | None]:
     try:
         with transaction.atomic():
             inbound = InboundMessage.objects.create(sid=sid, phone_hash=hashed)
@@ -103,19 +112,27 @@ def _receive(*, sid: str, hashed: str, text: str) -> tuple[InboundMessage | None
             inbound.save(update_fields=["outcome", "phone_hash"])
             return inbound, None
     turn = converse(state=_state_for(conversation, opted_out), text=text, lookup=DbLookup())
-    _persist(hashed, conversation, turn)
+    _persist(hashed, number, conversation, turn)
     if not turn.replies and turn.state.opted_out:
         inbound.outcome = InboundMessage.Outcome.OPTED_OUT
         inbound.save(update_fields=["outcome"])
     return inbound, turn
 
 
-def _persist(hashed: str, conversation: Conversation, turn: Turn) -> None:
+def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -> None:
     if turn.effect == Effect.OPT_OUT:
-        OptOut.objects.get_or_create(phone_hash=hashed, defaults={"source": OptOut.Source.KEYWORD})
+        # The number is kept encrypted only so the opt-out survives a new PHONE_HASH_KEY.
+        OptOut.objects.get_or_create(
+            phone_hash=hashed,
+            defaults={"source": OptOut.Source.KEYWORD, "number_encrypted": encrypt(number)},
+        )
+        subscriptions_end(hashed=hashed)
     elif turn.effect == Effect.OPT_IN:
         OptOut.objects.filter(phone_hash=hashed).delete()
+    elif turn.effect == Effect.SUBSCRIBE and turn.state.place_id:
+        subscription_create(number=number, place_id=turn.state.place_id, language=turn.language)
     if turn.effect == Effect.ERASE:
+        subscriptions_end(hashed=hashed)
         Conversation.objects.filter(phone_hash=hashed).delete()
         InboundMessage.objects.filter(phone_hash=hashed).update(phone_hash="")
         return
@@ -139,7 +156,7 @@ def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundR
     (``replies_dispatch``), or back to the webhook for its TwiML when the broker is down.
     """
     hashed = phone_hash(from_number)
-    inbound, turn = _receive(sid=sid, hashed=hashed, text=body)
+    inbound, turn = _receive(sid=sid, hashed=hashed, number=from_number, text=body)
     if inbound is None:
         return InboundResult(outcome="duplicate", duplicate=True)
     if turn is None:

@@ -114,6 +114,14 @@ DELETED = gettext_lazy(
     "Done. We erased what we held about you. Send a message any time to start again."
 )
 WELCOME_BACK = gettext_lazy("Welcome back. You will get replies again.")
+SUBSCRIBED = gettext_lazy(
+    "Done. We will text you if police in %(place)s start or stop working with ICE. Send STOP "
+    "to stop."
+)
+ALREADY_SUBSCRIBED = gettext_lazy("You already get alerts for %(place)s. Send STOP to stop.")
+SUBSCRIBE_NEEDS_PLACE = gettext_lazy(
+    "To get alerts, first send your ZIP code or county name. Then send SUBSCRIBE."
+)
 ONLY_TEXT = gettext_lazy("We can only read text. Send your ZIP code or county name.")
 # The place's own name is not translated; "and" joins the models in a list.
 AND = pgettext_lazy("joining a list of two things", "and")
@@ -171,6 +179,8 @@ class State:
     menu: str = ""  # "", "language", "place" or "pick"
     choices: tuple[int, ...] = ()
     opted_out: bool = False
+    # The places this number already gets alerts for (filled in by the caller).
+    subscribed_place_ids: tuple[int, ...] = ()
 
 
 class Effect:
@@ -178,6 +188,7 @@ class Effect:
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     ERASE = "erase"
+    SUBSCRIBE = "subscribe"  # to the alerts of ``state.place_id``, in ``Turn.language``
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,8 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
         return _turn(state, language, [HELP])
     if word == "language":
         return _language_menu(state, language)
+    if word == "subscribe":
+        return _subscribe(state, language, lookup)
     if word in ("menu", "start") and state.place_id:
         return _place_reply(replace(state, menu="place"), language, lookup)
     if not text:
@@ -299,7 +312,21 @@ def _first_message(state: State, text: str, word: str, word_language: str, looku
         return Turn(turn.state, welcome + turn.replies, language)
     if word == "help":
         return Turn(state, _render(language, [HELP, language_menu_text()]), language)
+    if word == "subscribe":
+        return Turn(state, welcome + _render(language, [SUBSCRIBE_NEEDS_PLACE]), language)
     return Turn(state, welcome, language)
+
+
+def _subscribe(state: State, language: str, lookup: Lookup) -> Turn:
+    """Subscribe to the known place's alerts, or ask for the place first."""
+    place = lookup.place(place_id=state.place_id) if state.place_id else None
+    if place is None:
+        return _turn(state, language, [SUBSCRIBE_NEEDS_PLACE])
+    values = {"place": place.label}
+    if place.id in state.subscribed_place_ids:
+        return _turn(state, language, [(ALREADY_SUBSCRIBED, values)])
+    state = replace(state, subscribed_place_ids=(*state.subscribed_place_ids, place.id))
+    return _turn(state, language, [(SUBSCRIBED, values)], effect=Effect.SUBSCRIBE)
 
 
 def _language_menu(state: State, language: str) -> Turn:

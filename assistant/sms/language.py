@@ -137,6 +137,21 @@ _KEYWORDS = {
         "ru": "ЯЗЫК",
         "fa": "زبان",
     },
+    # Alerts for the resident's place (see assistant/services/subscriptions.py).
+    "subscribe": {
+        "en": "SUBSCRIBE|ALERTS|ALERT",
+        "es": "ALERTAS|SUSCRIBIR|SUSCRIBIRME",
+        "pt-br": "ALERTAS|ASSINAR|INSCREVER",
+        "fr": "ABONNER|ALERTES|ALERTE",
+        "ht": "ABONE|ALÈT",
+        "tl": "ALERTO|MAG-SUBSCRIBE",
+        "vi": "ĐĂNG KÝ|CẢNH BÁO",
+        "ko": "구독|알림",
+        "zh-hans": "订阅|提醒",
+        "ar": "اشتراك|تنبيهات",
+        "ru": "ПОДПИСАТЬСЯ|ПОДПИСКА|ОПОВЕЩЕНИЯ",
+        "fa": "اشتراک|هشدار",
+    },
     "menu": {
         "en": "MENU",
         "es": "MENÚ",
@@ -151,7 +166,7 @@ _KEYWORDS = {
     },
 }
 # Checked in this order: STOP first, so no other meaning can shadow it.
-_KEYWORD_ORDER = ("stop", "delete", "help", "language", "menu", "start")
+_KEYWORD_ORDER = ("stop", "delete", "help", "language", "subscribe", "menu", "start")
 
 
 @lru_cache(maxsize=1)
@@ -293,7 +308,7 @@ def _statistical(text: str, allowed: set[str] | None = None) -> Detection:
 
 
 def keyword(text: str) -> str:
-    """Return "stop", "start", "help", "delete", "language" or "menu" for a keyword, else ""."""
+    """Return "stop", "start", "help", "delete", "language", "subscribe" or "menu", else ""."""
     return keyword_and_language(text)[0]
 
 

@@ -1,0 +1,98 @@
+"""A 10,000-subscriber alert through a real Celery worker: none missed, none doubled.
+
+Counted at the fake Twilio server. Also a worker killed (SIGKILL) mid-alert, then restarted.
+"""
+
+import os
+import signal
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import Group
+
+from assistant.models import Alert, AlertDelivery, OutboundMessage, ReviewFlag, Subscription
+from assistant.privacy import encrypt, phone_hash
+from assistant.services.alerts import alert_approve, alert_create_from_flag
+from tests.conftest import wait_for
+from tests.factories import UserFactory, place
+from tests.test_delivery_worker import _children
+
+pytestmark = pytest.mark.celery_worker
+
+
+def make_alert(count: int) -> Alert:
+    county = place("NY", "Nassau County")
+    languages = ["en", "es", "zh-hans", "vi"]
+    numbers = [f"+1516{index:07d}" for index in range(count)]
+    Subscription.objects.bulk_create(
+        [
+            Subscription(
+                number_encrypted=encrypt(number),
+                phone_hash=phone_hash(number),
+                place=county,
+                language=languages[index % len(languages)],
+            )
+            for index, number in enumerate(numbers)
+        ],
+        batch_size=2000,
+    )
+    flag = ReviewFlag.objects.create(place=county, reason=ReviewFlag.Reason.ANSWER_CHANGED)
+    author = UserFactory(username="author")
+    reviewer = UserFactory(username="reviewer")
+    reviewer.groups.add(Group.objects.get_or_create(name="Reviewer")[0])
+    alert = alert_create_from_flag(flag=flag, user=author)
+    alert_approve(alert=alert, user=reviewer)  # committed: the task goes to the worker
+    return alert
+
+
+def assert_each_subscriber_got_it_once(fake_twilio, count: int) -> None:
+    per_number = Counter(message["to"] for message in fake_twilio.accepted)
+    assert len(per_number) == count, f"{count - len(per_number)} subscriber(s) missed"
+    doubled = [number for number, times in per_number.items() if times > 1]
+    assert doubled == [], f"{len(doubled)} subscriber(s) got a second copy"
+
+
+def test_ten_thousand_subscribers_each_get_the_alert_once_in_their_language(
+    start_celery_worker, twilio_env, fake_twilio, loaded_places
+):
+    count = 10_000
+    start_celery_worker(concurrency=4, **twilio_env)
+    alert = make_alert(count)
+    wait_for(
+        lambda: len(fake_twilio.accepted) >= count,
+        timeout=400,
+        interval=1,
+        message=f"only {len(fake_twilio.accepted)} of {count} reached Twilio",
+    )
+    assert_each_subscriber_got_it_once(fake_twilio, count)
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.SENT
+    bodies = Counter(message["body"][:12] for message in fake_twilio.accepted)
+    assert len(bodies) == 4, bodies  # one text per language
+    assert OutboundMessage.objects.filter(purpose="alert").count() == count
+
+
+def test_a_worker_killed_mid_alert_sends_nobody_a_second_copy(
+    start_celery_worker, twilio_env, fake_twilio, loaded_places
+):
+    count = 3_000
+    worker = start_celery_worker(concurrency=2, **twilio_env)
+    alert = make_alert(count)
+    wait_for(
+        lambda: 0 < AlertDelivery.objects.filter(alert=alert).count() < count,
+        timeout=60,
+        interval=0.05,
+        message="the alert never started",
+    )
+    for child in _children(worker.process.pid):
+        os.kill(child, signal.SIGKILL)  # the pool restarts its processes; the task comes back
+    partial = AlertDelivery.objects.filter(alert=alert).count()
+    wait_for(
+        lambda: len(fake_twilio.accepted) >= count,
+        timeout=120,
+        interval=1,
+        message=f"only {len(fake_twilio.accepted)} of {count} reached Twilio",
+    )
+    assert partial < count
+    assert_each_subscriber_got_it_once(fake_twilio, count)
+    assert AlertDelivery.objects.filter(alert=alert).count() == count
