@@ -51,3 +51,20 @@ def models_explained(facts) -> list[tuple]:
         if fact.enforcement_model in MODEL_EXPLANATIONS and fact.enforcement_model not in seen:
             seen.append(fact.enforcement_model)
     return [MODEL_EXPLANATIONS[code] for code in seen]
+
+
+# The headings of a place's guide, by ``Guide`` field, in the order residents read them.
+GUIDE_SECTION_TITLES = {
+    "meaning_here": _("What 287(g) means here"),
+    "reporting": _("How to report a crime"),
+    "immigration_status_policy": _("Will they ask about immigration status?"),
+    "interpreters": _("Interpreters"),
+    "visa_certification": _("U and T visas"),
+    "your_rights": _("Your rights"),
+}
+
+
+def guide_section_title(key: str) -> str:
+    """Return the heading of a guide section in the current language."""
+    title = GUIDE_SECTION_TITLES.get(key)
+    return str(title) if title else key

@@ -7,6 +7,11 @@ from assistant import health
 from assistant.explanations import models_explained
 from assistant.models import Place
 from assistant.page_cache import cached_public_page
+from assistant.selectors.content import (
+    guide_for_place,
+    help_organizations_for_place,
+    policy_notes_for_place,
+)
 from assistant.selectors.places import ZIP_RE, place_answer, places_for_query
 
 # A resident types a ZIP code, a county or a city; nothing real is longer than this.
@@ -69,14 +74,42 @@ def _explained(answer) -> list[tuple]:
     return models_explained(answer.active + answer.inside + answer.pending)
 
 
-def _guide_for(place: Place, language: str):
-    """Return the published guide for ``place``, or None while guides are not connected.
-
-    The guides (issue 3) are built on another branch; at merge this returns
-    ``assistant.selectors.content.guide_for_place(place=place, language=language)``, and
-    ``templates/assistant/place/_guide.html`` shows it.
-    """
-    return None
+def _content_for(place: Place, language: str) -> dict:
+    """Return the published guide, policy notes and local help for ``place``'s page."""
+    guide = guide_for_place(place=place, language=language)
+    notes = policy_notes_for_place(place=place, language=language)
+    organizations = help_organizations_for_place(place=place, language=language)
+    sections = []
+    guide_sources = []
+    shared_notice = None
+    if guide:
+        # Each section lists the sources that back it alone; those backing the whole guide
+        # are listed once, with the guide's sources.
+        sections = [
+            {"key": s.key, "shown": s.shown, "sources": [x for x in s.sources if x.section]}
+            for s in guide.sections
+        ]
+        guide_sources = [x for x in guide.sources if not x.section]
+        # When every section is in the same language and state, say so once, not six times.
+        states = {
+            (s.shown.language, s.shown.fell_back, s.shown.fallback_reason, s.shown.reviewed)
+            for s in guide.sections
+        }
+        if len(states) == 1:
+            shared_notice = guide.sections[0].shown
+    return {
+        "guide": guide,
+        "guide_sections": sections,
+        "guide_sources": guide_sources,
+        "guide_notice": shared_notice,
+        "policy_notes": notes,
+        "help_organizations": organizations,
+        "is_demo": bool(
+            (guide and guide.is_demo)
+            or any(n.is_demo for n in notes)
+            or any(o.is_demo for o in organizations)
+        ),
+    }
 
 
 @require_GET
@@ -115,7 +148,7 @@ def place_detail(request, state_code, slug):
             "place": place,
             "answer": answer,
             "model_explanations": _explained(answer),
-            "guide": _guide_for(place, request.LANGUAGE_CODE),
+            **_content_for(place, request.LANGUAGE_CODE),
         },
     )
 

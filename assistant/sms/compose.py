@@ -138,3 +138,38 @@ def _truncate(text: str, budget: int) -> str:
     while words and count_segments(" ".join(words) + "...").segments > budget:
         words.pop()
     return " ".join(words) + "..."
+
+
+def fit_sentences(*, head: str, text: str, tail: str, language: str) -> str:
+    """Return one body: ``head``, then ``text``'s sentences while they fit, then ``tail``.
+
+    Sentences are kept whole and in order (line breaks in ``text`` are kept); the first one
+    that does not fit ends the text, and a first sentence too long on its own is cut at a
+    word. ``head`` and ``tail`` always stay, so the resident learns what language they read
+    and where the rest is.
+    """
+    budget = budget_for(language)
+    head, tail = clean(head, language=language).strip(), clean(tail, language=language).strip()
+    units: list[tuple[str, str]] = []  # (separator before it, sentence)
+    lines = [line for line in clean(text, language=language).split("\n") if line.strip()]
+    for line_number, line in enumerate(lines):
+        for number, sentence in enumerate(sentences(line)):
+            units.append(("\n" if line_number and not number else " ", sentence))
+
+    def body(chosen: list[tuple[str, str]]) -> str:
+        middle = "".join(sep + sentence for sep, sentence in chosen).strip()
+        return "\n".join(line for line in (head, middle, tail) if line)
+
+    chosen: list[tuple[str, str]] = []
+    for unit in units:
+        if _fits(body([*chosen, unit]), budget):
+            chosen.append(unit)
+            continue
+        if not chosen:
+            words = unit[1].split(" ")
+            while words and not _fits(body([("", " ".join(words) + "...")]), budget):
+                words.pop()
+            if words:
+                chosen.append(("", " ".join(words) + "..."))
+        break
+    return body(chosen)

@@ -14,7 +14,7 @@ from typing import Protocol
 from django.utils import translation
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from assistant.sms.compose import Verbatim, pack
+from assistant.sms.compose import Verbatim, fit_sentences, pack
 from assistant.sms.language import (
     LANGUAGE_CODES,
     LANGUAGE_MENU,
@@ -106,6 +106,8 @@ LOCAL_HELP = gettext_lazy(
     "Legal help and local groups near you: %(url)s In an emergency, call 911."
 )
 FELL_BACK = gettext_lazy("(Not translated yet: shown in %(language)s.)")
+FELL_BACK_STALE = gettext_lazy("(Translation out of date: shown in %(language)s.)")
+UNREVIEWED = gettext_lazy("(Not checked by a person yet.)")
 HELP = gettext_lazy(
     "Know Your Police: free facts on police and ICE where you live. Send your ZIP code or "
     "county. 0 for language. STOP to stop. DELETE to erase your data."
@@ -149,11 +151,18 @@ class AnswerInfo:
 
 @dataclass(frozen=True)
 class GuideText:
-    """One section of a place's guide, in ``language`` (another one when it fell back)."""
+    """One section of a place's guide, in ``language`` (another one when it fell back).
+
+    ``fallback_reason`` is ``"missing"`` or ``"stale"`` when it fell back; ``reviewed`` is
+    false when nobody checked the translation yet. ``sentences`` are said in order, as many
+    as fit one reply; the link to the page carries the rest.
+    """
 
     text: str
     language: str
     fell_back: bool
+    reviewed: bool = True
+    fallback_reason: str = ""
 
 
 class Lookup(Protocol):
@@ -412,19 +421,34 @@ def _section_reply(state: State, language: str, section: str, lookup: Lookup) ->
     url = lookup.place_url(place_id=state.place_id, language=language)
     with translation.override(language):
         if guide and guide.text.strip():
-            parts = [guide.text]
-            if guide.fell_back:
-                name = translation.get_language_info(guide.language)["name_local"]
-                parts.insert(0, str(FELL_BACK) % {"language": name})
-            parts.append(str(LINK) % {"url": url})
-            # The guide text is the organizers' own; in a GSM-7 language its first body
-            # goes alone so the note and the link are not lost when it is long.
-            bodies = pack(parts, language=language)
+            bodies = [_guide_body(guide, language, str(LINK) % {"url": url})]
             return Turn(replace(state, menu="place", choices=()), bodies, language)
         parts = _generic_section(section, lookup.answer(place_id=state.place_id), url)
         parts.append(str(PLACE_MENU))
     new_state = replace(state, menu="place", choices=())
     return Turn(new_state, pack(parts, language=language), language)
+
+
+def _guide_notes(guide: GuideText) -> list[str]:
+    """Return what the reply must say about the guide text's language, in the active one."""
+    notes = []
+    if guide.fell_back:
+        name = translation.get_language_info(guide.language)["name_local"]
+        template = FELL_BACK_STALE if guide.fallback_reason == "stale" else FELL_BACK
+        notes.append(str(template) % {"language": name})
+    if not guide.reviewed:
+        notes.append(str(UNREVIEWED))
+    return notes
+
+
+def _guide_body(guide: GuideText, language: str, link: str) -> str:
+    """Return one reply: the language notes, as many whole sentences as fit, and the link.
+
+    The organizers' text can be long; one reply is cut at a sentence boundary and the link
+    to the page carries the rest, so a resident never pays for a stream of messages.
+    """
+    head = " ".join(_guide_notes(guide))
+    return fit_sentences(head=head, text=guide.text, tail=link, language=language)
 
 
 def _generic_section(section: str, answer: AnswerInfo, url: str) -> list[str]:

@@ -1,18 +1,104 @@
 """What the conversation asks of the content, answered from the database by the selectors."""
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.urls import NoReverseMatch
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from assistant.models import Place
+from assistant.selectors.content import (
+    PublishedGuide,
+    ShownText,
+    guide_for_place,
+    help_organizations_for_place,
+)
 from assistant.selectors.places import place_answer, places_for_query
-from assistant.sms.conversation import AnswerInfo, GuideText, PlaceInfo
+from assistant.sms.conversation import (
+    SECTION_CRIME,
+    SECTION_HELP,
+    SECTION_MEANING,
+    SECTION_RIGHTS,
+    AnswerInfo,
+    GuideText,
+    PlaceInfo,
+)
+
+# The guide sections each menu item answers with, in the order they are said.
+SECTION_FIELDS = {
+    SECTION_MEANING: ("meaning_here",),
+    SECTION_CRIME: (
+        "reporting",
+        "immigration_status_policy",
+        "interpreters",
+        "visa_certification",
+    ),
+    SECTION_RIGHTS: ("your_rights",),
+}
+NUMBER_LABELS = (
+    ("emergency_number", gettext_lazy("Emergency: %(number)s.")),
+    ("non_emergency_number", gettext_lazy("Police, not an emergency: %(number)s.")),
+    ("language_line_number", gettext_lazy("Interpreter line: %(number)s.")),
+)
+HELP_TITLE = gettext_lazy("Local help:")
+
+
+def _joined(shown: list[ShownText], language: str) -> GuideText:
+    """Return several texts as one, with the language notice the reply must give."""
+    fallen = next((s for s in shown if s.fell_back), None)
+    return GuideText(
+        text="\n".join(s.text for s in shown),
+        language=fallen.language if fallen else language,
+        fell_back=fallen is not None,
+        reviewed=all(s.reviewed for s in shown),
+        fallback_reason=fallen.fallback_reason if fallen else "",
+    )
+
+
+def _numbers_text(guide: PublishedGuide, said: str) -> str:
+    lines = []
+    for field_name, label in NUMBER_LABELS:
+        number = getattr(guide, field_name)
+        # "Call 911" is already in most reporting texts: do not pay for it twice.
+        if number and number not in said:
+            lines.append(str(label) % {"number": number})
+    return " ".join(lines)
+
+
+def _help_text(*, place: Place, language: str) -> GuideText | None:
+    organizations = help_organizations_for_place(place=place, language=language)
+    lines = [f"{org.name}: {org.phone}." for org in organizations if org.phone]
+    if not lines:
+        return None
+    with translation.override(language):
+        title = str(HELP_TITLE)
+    return GuideText(text="\n".join([title, *lines]), language=language, fell_back=False)
 
 
 def _guide_section_text(*, place: Place, section: str, language: str) -> GuideText | None:
-    # The guides (issue 3) are not in this branch yet; until they are, the conversation
-    # answers each section with its generic, true-everywhere text.
-    return None
+    """Return what the place's published content says for one menu item, or None.
+
+    None sends the conversation to its generic, true-everywhere text.
+    """
+    if section == SECTION_HELP:
+        return _help_text(place=place, language=language)
+    guide = guide_for_place(place=place, language=language)
+    if guide is None or section not in SECTION_FIELDS:
+        return None
+    found = [guide.section(key) for key in SECTION_FIELDS[section]]
+    shown = [s.shown for s in found if s is not None]
+    if not shown:
+        return None
+    joined = _joined(shown, language)
+    if section == SECTION_CRIME:
+        with translation.override(language):
+            numbers = _numbers_text(guide, shown[0].text)
+        if numbers:
+            # The numbers go right after how to report, before the longer explanations.
+            first, _sep, rest = joined.text.partition("\n")
+            joined = replace(joined, text="\n".join(p for p in (first, numbers, rest) if p))
+    return joined
 
 
 class DbLookup:

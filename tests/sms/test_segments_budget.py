@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.management import call_command
 
 from assistant.models import Agreement
 from assistant.sms.compose import budget_for, clean, pack
@@ -63,6 +64,38 @@ def test_every_reply_fits_the_segment_budget_and_gsm7_languages_stay_gsm7(langua
         if language not in UCS2_LANGUAGES and not body.startswith(LANGUAGE_MENU_START):
             # Bodies in the language menu's own scripts are the one exception.
             assert count.encoding == GSM7 or "English\nEspañol" in body, (language, body)
+
+
+def guide_replies(language: str) -> list[str]:
+    """Drive menu items 1-4 for every demo place, answered from its guide and local help."""
+    lookup = DbLookup()
+    replies = []
+    for query in ("Nassau County, NY", "New York City", "Miami-Dade County, FL",
+                  "Santa Fe County, NM", "Hartford, CT"):  # fmt: skip
+        turn = converse(state=State(language=language), text=query, lookup=lookup)
+        if turn.state.menu == "pick":  # Hartford the city, or Hartford County?
+            turn = converse(state=turn.state, text="1", lookup=lookup)
+        assert turn.state.place_id, query
+        for digit in "1234":
+            replies.extend(converse(state=turn.state, text=digit, lookup=lookup).replies)
+    return replies
+
+
+@pytest.mark.parametrize("language", LANGUAGE_CODES)
+def test_guide_backed_replies_fit_the_budget_in_every_language(language):
+    call_command("load_demo")
+    replies = guide_replies(language)
+    assert len(replies) == 20  # one reply per menu item: the page link carries the rest
+    for body in replies:
+        count = count_segments(body)
+        assert count.segments <= budget_for(language), (language, count, body)
+        assert "/places/" in body, body  # the link to the page
+        if language not in UCS2_LANGUAGES:
+            assert count.encoding == GSM7, (language, body)
+    # The demo guide's own words, not the generic ones (English, or Spanish where written).
+    said = "\n".join(replies)
+    assert ("Nassau County Police Department" in said
+            or "Departamento de Policia del Condado de Nassau" in said)  # fmt: skip
 
 
 @pytest.mark.parametrize("language", sorted(UCS2_LANGUAGES))
