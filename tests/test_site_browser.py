@@ -3,7 +3,6 @@
 Debian's Chromium, driven by Playwright; the pages come from pytest-django's live server.
 """
 
-import datetime
 import os
 from pathlib import Path
 
@@ -40,22 +39,20 @@ def browser():
 
 @pytest.fixture
 def site_content(transactional_db):
-    """Make sure the places exist (a transactional test earlier may have flushed them)."""
-    from assistant.models import Agreement, Place
+    """The demo content (guides, notes, local help, Nassau's two agreements) plus a pending
+    agreement, so every part of the place page is checked. Places are reloaded when a
+    transactional test earlier flushed them."""
+    from django.core.management import call_command
+
+    from assistant.models import Agency, Agreement, Place
     from assistant.services.places import places_load
-    from tests.factories import AgencyFactory, AgreementFactory, place
+    from tests.factories import AgreementFactory
 
     if not Place.objects.filter(abbreviation="NY").exists():
         places_load()
-    nassau = place("NY", "Nassau County")
+    call_command("load_demo", verbosity=0)
     AgreementFactory(
-        agency=AgencyFactory(name="Nassau County Police Department", place=nassau),
-        signed_on=datetime.date(2025, 3, 10),
-        changed_on=datetime.date(2025, 4, 2),
-        agreement_url="https://www.ice.gov/doclib/287gMOA/example.pdf",
-    )
-    AgreementFactory(
-        agency=AgencyFactory(name="Nassau County Sheriff's Office", place=nassau),
+        agency=Agency.objects.get(name="Nassau County Sheriff's Office"),
         enforcement_model=Agreement.EnforcementModel.JAIL_ENFORCEMENT,
         status=Agreement.Status.PENDING,
     )
