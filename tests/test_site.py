@@ -138,7 +138,7 @@ def test_unreviewed_translation_notice_until_a_reviewer_approves(
     assert notice in text(client.get("/es/"))
     assert "has not checked this translation" not in text(client.get("/en/"))
     reviewer = UserFactory(username="translator")
-    reviewer.groups.add(Group.objects.create(name="Translator"))
+    reviewer.groups.add(Group.objects.get_or_create(name="Translator")[0])
     with django_capture_on_commit_callbacks(execute=True):
         interface_translation_approve(language="es", reviewer=reviewer)
     assert notice not in text(client.get("/es/"))
@@ -152,7 +152,7 @@ def test_admin_approval_needs_a_reviewer_or_translator(
     admin_login(client, organizer)
     url = "/admin/assistant/interfacetranslationreview/add/"
     assert client.post(url, {"language": "es"}).status_code == 403
-    organizer.groups.add(Group.objects.create(name="Reviewer"))
+    organizer.groups.add(Group.objects.get_or_create(name="Reviewer")[0])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"language": "es", "note": "checked all pages"})
     assert response.status_code == 302
