@@ -53,6 +53,21 @@ def block_network():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Start every test in English: a request through LocaleMiddleware leaves its language active.
+
+    Now that every catalog is complete, a message raised after a Spanish or Arabic page
+    would otherwise come out in that language.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks_and_clean_cache(settings):
     """Run tasks in process unless a test starts a real worker; start each test on an empty cache.
 

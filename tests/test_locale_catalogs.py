@@ -1,77 +1,147 @@
 """Every interface catalog is complete, and each committed .mo says what its .po says."""
 
-import gettext
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.utils.translation import to_locale
 
-LOCALE = Path(settings.BASE_DIR) / "locale"
+from tests.conftest import require_service
+
+BASE_DIR = Path(settings.BASE_DIR)
+LOCALE = BASE_DIR / "locale"
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
+# %(name)s, %s, %d, %% and {name}: a translation must keep every one of them.
+PERCENT_PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
+BRACE_PLACEHOLDER = re.compile(r"\{\w*\}")
 
-def _unquote(text: str) -> str:
-    return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+def _catalog(language: str) -> polib.POFile:
+    path = LOCALE / to_locale(language) / "LC_MESSAGES" / "django.po"
+    assert path.exists(), f"missing catalog {path}"
+    return polib.pofile(str(path))
 
 
-def parse_po(path: Path) -> list[dict]:
-    """Return the entries of a .po file: msgid, msgstr and flags (no plural forms used)."""
-    entries, current, field = [], None, None
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
-        if not line.strip():
-            if current is not None:
-                entries.append(current)
-            current, field = None, None
-            continue
-        if current is None:
-            current = {"msgid": "", "msgstr": "", "flags": set(), "obsolete": False}
-        if line.startswith("#~"):
-            current["obsolete"] = True
-        elif line.startswith("#,"):
-            current["flags"].update(flag.strip() for flag in line[2:].split(","))
-        elif line.startswith("#"):
-            continue
-        elif line.startswith(("msgid_plural", "msgstr[")):
-            raise AssertionError(f"{path}: plural forms are not expected here")
-        elif line.startswith("msgid "):
-            field = "msgid"
-            current[field] = _unquote(line[6:].strip()[1:-1])
-        elif line.startswith("msgstr "):
-            field = "msgstr"
-            current[field] = _unquote(line[7:].strip()[1:-1])
-        elif line.startswith('"'):
-            current[field] += _unquote(line.strip()[1:-1])
-    return entries
+def _placeholders(entry, text: str) -> list[str]:
+    found = []
+    if "python-format" in entry.flags:
+        found += PERCENT_PLACEHOLDER.findall(text)
+    if "python-brace-format" in entry.flags:
+        found += BRACE_PLACEHOLDER.findall(text)
+    return sorted(found)
+
+
+def _translations(entry) -> list[str]:
+    if entry.msgid_plural:
+        return [entry.msgstr_plural[index] for index in sorted(entry.msgstr_plural)]
+    return [entry.msgstr]
+
+
+def _key(entry) -> tuple:
+    return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_catalog_has_no_untranslated_or_fuzzy_entries(language):
-    po = LOCALE / to_locale(language) / "LC_MESSAGES" / "django.po"
-    assert po.exists(), f"missing catalog {po}"
-    entries = [e for e in parse_po(po) if not e["obsolete"]]
-    header, messages = entries[0], entries[1:]
-    assert header["msgid"] == "" and "fuzzy" not in header["flags"]
-    assert messages, "the catalog is empty"
-    untranslated = [e["msgid"] for e in messages if not e["msgstr"].strip()]
-    fuzzy = [e["msgid"] for e in messages if "fuzzy" in e["flags"]]
+def test_catalog_has_no_untranslated_fuzzy_or_obsolete_entries(language):
+    po = _catalog(language)
+    assert po.metadata.get("Language") == to_locale(language)
+    assert len(po) > 0, "the catalog is empty"
+    untranslated = [
+        e.msgid for e in po if not e.obsolete and not all(t.strip() for t in _translations(e))
+    ]
+    fuzzy = [e.msgid for e in po if "fuzzy" in e.flags]
+    obsolete = [e.msgid for e in po.obsolete_entries()]
     assert untranslated == [], f"{language}: untranslated {untranslated}"
     assert fuzzy == [], f"{language}: fuzzy {fuzzy}"
-    for entry in messages:
-        placeholders = sorted(re.findall(r"%\(\w+\)[sd]", entry["msgid"]))
-        assert sorted(re.findall(r"%\(\w+\)[sd]", entry["msgstr"])) == placeholders, entry
+    assert obsolete == [], f"{language}: obsolete {obsolete}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_entries_have_every_form_of_the_language(language):
+    po = _catalog(language)
+    match = re.search(r"nplurals\s*=\s*(\d+)", po.metadata.get("Plural-Forms", ""))
+    assert match, f"{language}: no Plural-Forms header"
+    forms = int(match.group(1))
+    for entry in po:
+        if entry.msgid_plural:
+            assert sorted(entry.msgstr_plural) == list(range(forms)), (language, entry.msgid)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_their_placeholders(language):
+    wrong = []
+    for entry in _catalog(language):
+        expected = _placeholders(entry, entry.msgid)
+        if entry.msgid_plural:
+            # A singular form may drop a count the language does not say (e.g. "one").
+            expected = _placeholders(entry, entry.msgid_plural)
+        for text in _translations(entry):
+            if _placeholders(entry, text) != expected:
+                wrong.append((entry.msgid, text))
+    assert wrong == [], f"{language}: placeholders differ in {wrong}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_machine_translations_say_so_in_the_header(language):
+    po = _catalog(language)
+    if language == settings.LANGUAGE_CODE:
+        return
+    assert "not yet reviewed by a qualified human translator" in po.header
+    assert "Machine translation" in po.metadata.get("Language-Team", "")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_compiled_catalog_matches_its_source(language):
     directory = LOCALE / to_locale(language) / "LC_MESSAGES"
-    mo = directory / "django.mo"
-    assert mo.exists(), f"{mo} is not committed: run compilemessages"
-    with mo.open("rb") as handle:
-        compiled = gettext.GNUTranslations(handle)
-    catalog = compiled._catalog  # the parsed .mo: msgid -> msgstr
-    messages = {e["msgid"]: e["msgstr"] for e in parse_po(directory / "django.po")[1:]}
-    messages = {k: v for k, v in messages.items() if k}
-    compiled_messages = {k: v for k, v in catalog.items() if k}
-    assert compiled_messages == messages, f"{mo} is stale: run compilemessages"
+    mo_path = directory / "django.mo"
+    assert mo_path.exists(), f"{mo_path} is not committed: run compilemessages"
+    po, mo = polib.pofile(str(directory / "django.po")), polib.mofile(str(mo_path))
+    source = {_key(e): _translations(e) for e in po.translated_entries()}
+    compiled = {_key(e): _translations(e) for e in mo if e.msgid}
+    assert compiled == source, f"{mo_path} is stale: run compilemessages"
+
+
+def test_makemessages_finds_no_string_missing_from_the_catalogs(tmp_path):
+    """A new gettext string without a catalog entry fails here, before a resident sees English."""
+    require_service(shutil.which("xgettext") is not None, "GNU gettext (xgettext) is not installed")
+    # makemessages writes into the locale/ beside the sources, so run it on a copy.
+    copy = tmp_path / "project"
+    shutil.copytree(
+        BASE_DIR,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", "staticfiles", "bench", "tests", "__pycache__", "*.mo"
+        ),
+    )
+    language = to_locale(LANGUAGES[1])
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            language,
+            "--no-location",
+            "-i",
+            ".venv",
+            "-i",
+            "node_modules",
+            "-i",
+            "staticfiles",
+        ],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+    )
+    extracted = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
+    wanted = {_key(e) for e in extracted if not e.obsolete}
+    for code in LANGUAGES:
+        present = {_key(e) for e in _catalog(code) if not e.obsolete}
+        missing = sorted(wanted - present)
+        assert missing == [], f"{code}: run makemessages and translate {missing}"
