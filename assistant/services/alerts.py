@@ -24,7 +24,7 @@ from assistant.models import (
     ReviewFlag,
     Subscription,
 )
-from assistant.services.delivery import outbound_queue
+from assistant.services.delivery import outbound_queue_many
 from assistant.sms.compose import clean
 from assistant.sms.lookup import DbLookup
 
@@ -184,22 +184,24 @@ def alert_send(*, alert_id: int) -> int:
             )
             if not batch:
                 break
-            deliveries = AlertDelivery.objects.bulk_create(
-                AlertDelivery(alert_id=alert_id, subscription=s) for s in batch
+            messages = outbound_queue_many(
+                messages=[
+                    (
+                        subscription.number(),
+                        texts.get(subscription.language)
+                        or texts.get("en")
+                        or next(iter(texts.values())),
+                        subscription.language,
+                    )
+                    for subscription in batch
+                ],
+                purpose="alert",
             )
-            for delivery, subscription in zip(deliveries, batch, strict=True):
-                body = (
-                    texts.get(subscription.language)
-                    or texts.get("en")
-                    or next(iter(texts.values()))
-                )
-                delivery.message = outbound_queue(
-                    to=subscription.number(),
-                    body=body,
-                    purpose="alert",
-                    language=subscription.language,
-                )
-            AlertDelivery.objects.bulk_update(deliveries, ["message"])
+            # Same transaction as the messages: after a crash both exist or neither does.
+            AlertDelivery.objects.bulk_create(
+                AlertDelivery(alert_id=alert_id, subscription=subscription, message=message)
+                for subscription, message in zip(batch, messages, strict=True)
+            )
             queued += len(batch)
         logger.info("Alert %s: %d message(s) queued so far.", alert_id, queued)
     Alert.objects.filter(pk=alert_id).update(status=Alert.Status.SENT, finished_at=timezone.now())
