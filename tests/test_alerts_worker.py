@@ -102,10 +102,7 @@ def test_a_worker_killed_mid_alert_then_replaced_sends_nobody_a_second_copy(
     worker = start_celery_worker(concurrency=2, **twilio_env)
     alert = make_alert(count)
     wait_for(
-        lambda: (
-            0 < AlertDelivery.objects.filter(alert=alert).count() < count
-            and len(fake_twilio.accepted) > 0
-        ),
+        lambda: len(fake_twilio.accepted) >= 100,  # well into the alert
         timeout=60,
         interval=0.05,
         message="the alert never started",
