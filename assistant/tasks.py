@@ -62,9 +62,11 @@ def deliver(self, message_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def requeue_stale() -> int:
-    """Enqueue again the messages whose task was lost (see outbound_requeue_stale)."""
+    """Enqueue again the messages and alerts whose task was lost (see the two services)."""
+    from assistant.services.alerts import alert_requeue_stale
     from assistant.services.delivery import outbound_requeue_stale
 
+    alert_requeue_stale()
     return outbound_requeue_stale()
 
 

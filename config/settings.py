@@ -370,6 +370,9 @@ LOGGING = {
         # Django's request logger would print the full URL of a failed request, and query
         # strings can carry what a resident typed.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The twilio library logs every request at INFO, look-ups with the number in the query
+        # string (find_sent): a phone number in the logs, and 12 lines per message.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 

@@ -150,7 +150,13 @@ class WorkerProcess:
         ]  # fmt: skip
         self._log = open(log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Its own process group, so a test can kill the whole worker at once (killpg).
+            start_new_session=True,
         )
 
     def log(self) -> str:

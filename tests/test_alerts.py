@@ -236,3 +236,29 @@ def test_an_approved_alert_reaches_each_subscriber_once_in_their_language_except
         Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.SENDING)
         assert alert_send(alert_id=alert.pk) == 0
     assert len(locmem.outbox) == 2
+
+
+def test_the_start_page_proposes_the_alert_and_lists_it_until_a_reviewer_approves_it(
+    client, admin_login, changed_nassau, organizers, django_capture_on_commit_callbacks
+):
+    _county, flag = changed_nassau
+    author, reviewer = organizers
+    admin_login(client, author)
+    page = client.get(reverse("admin:index")).content.decode()
+    write_url = reverse("admin:assistant_alert_from_flag", args=[flag.pk])
+    proposals = page[page.index("Proposed alerts") : page.index("waiting for a Reviewer")]
+    assert "Nassau County, NY" in proposals and "3 subscribers" in proposals
+    assert f'action="{write_url}"' in proposals and "Write an alert" in proposals
+    response = client.post(write_url)  # the button on the start page
+    alert = Alert.objects.get()
+    assert response.url == reverse("admin:assistant_alert_change", args=[alert.pk])
+    page = client.get(reverse("admin:index")).content.decode()
+    waiting = page[page.index("waiting for a Reviewer") : page.index("Review flags")]
+    assert write_url not in page  # proposed once
+    assert reverse("admin:assistant_alert_change", args=[alert.pk]) in waiting
+    assert "Nassau County, NY" in waiting and "written by author" in waiting
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(client, admin_login, reviewer, alert)
+    page = client.get(reverse("admin:index")).content.decode()
+    waiting = page[page.index("waiting for a Reviewer") : page.index("Review flags")]
+    assert "Nassau County, NY" not in waiting

@@ -402,13 +402,20 @@ class Attention:
     guides_due: list
     in_review: list
     translation_problems: list[TranslationProblem]
+    # ANSWER_CHANGED flags whose place has subscribers and no alert yet (with subscriber_count).
+    alert_proposals: list = field(default_factory=list)
+    # Draft alerts: written, waiting for a Reviewer's approval.
+    alerts_waiting: list = field(default_factory=list)
 
 
 def organizer_attention(*, today: date | None = None, due_within_days: int = 14) -> Attention:
-    """Return open review flags, guides due for review, content in review, bad translations."""
+    """Return open review flags, guides due for review, content in review, bad translations,
+    alerts to write (a changed answer where people subscribed) and alerts waiting for approval.
+    """
     from datetime import timedelta
 
-    from assistant.models import ReviewFlag
+    from assistant.models import Alert, ReviewFlag
+    from assistant.services.alerts import alert_proposals
 
     today = today or timezone.localdate()
     flags = list(
@@ -441,7 +448,16 @@ def organizer_attention(*, today: date | None = None, due_within_days: int = 14)
                 problems.append(TranslationProblem(content=obj, language=code, state=state))
     problems.sort(key=lambda p: (p.state != TranslationState.STALE, str(p.content), p.language))
     return Attention(
-        open_flags=flags, guides_due=due, in_review=in_review, translation_problems=problems
+        open_flags=flags,
+        guides_due=due,
+        in_review=in_review,
+        translation_problems=problems,
+        alert_proposals=list(alert_proposals()[:100]),
+        alerts_waiting=list(
+            Alert.objects.filter(status=Alert.Status.DRAFT)
+            .select_related("place", "place__state")
+            .order_by("created_at")[:100]
+        ),
     )
 
 

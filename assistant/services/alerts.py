@@ -9,8 +9,11 @@ either both or neither, and the re-run skips everyone already queued.
 """
 
 import logging
+import time
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone, translation
@@ -24,7 +27,7 @@ from assistant.models import (
     ReviewFlag,
     Subscription,
 )
-from assistant.services.delivery import outbound_queue
+from assistant.services.delivery import outbound_queue_many
 from assistant.sms.compose import clean
 from assistant.sms.lookup import DbLookup
 
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 REVIEWER_GROUP = "Reviewer"
 SEND_BATCH = 500
+# When alert_send last wrote a batch for the alert (a Unix time), for alert_requeue_stale.
+_ALIVE_KEY = "alerts:alive:{alert_id}"
 
 ALERT_NOW_HAS = _(
     "Update for %(place)s: police there now have a 287(g) agreement with ICE. More: %(url)s "
@@ -171,6 +176,7 @@ def alert_send(*, alert_id: int) -> int:
     texts = _texts_by_language(alert)
     queued = 0
     while True:
+        cache.set(_ALIVE_KEY.format(alert_id=alert_id), time.time(), timeout=24 * 60 * 60)
         with transaction.atomic():
             Alert.objects.select_for_update().get(pk=alert_id)
             batch = list(
@@ -184,26 +190,56 @@ def alert_send(*, alert_id: int) -> int:
             )
             if not batch:
                 break
-            deliveries = AlertDelivery.objects.bulk_create(
-                AlertDelivery(alert_id=alert_id, subscription=s) for s in batch
+            messages = outbound_queue_many(
+                messages=[
+                    (
+                        subscription.number(),
+                        texts.get(subscription.language)
+                        or texts.get("en")
+                        or next(iter(texts.values())),
+                        subscription.language,
+                    )
+                    for subscription in batch
+                ],
+                purpose="alert",
             )
-            for delivery, subscription in zip(deliveries, batch, strict=True):
-                body = (
-                    texts.get(subscription.language)
-                    or texts.get("en")
-                    or next(iter(texts.values()))
-                )
-                delivery.message = outbound_queue(
-                    to=subscription.number(),
-                    body=body,
-                    purpose="alert",
-                    language=subscription.language,
-                )
-            AlertDelivery.objects.bulk_update(deliveries, ["message"])
+            # Same transaction as the messages: after a crash both exist or neither does.
+            AlertDelivery.objects.bulk_create(
+                AlertDelivery(alert_id=alert_id, subscription=subscription, message=message)
+                for subscription, message in zip(batch, messages, strict=True)
+            )
             queued += len(batch)
         logger.info("Alert %s: %d message(s) queued so far.", alert_id, queued)
     Alert.objects.filter(pk=alert_id).update(status=Alert.Status.SENT, finished_at=timezone.now())
+    cache.delete(_ALIVE_KEY.format(alert_id=alert_id))
     return queued
+
+
+def alert_requeue_stale(*, older_than: timedelta = timedelta(seconds=60)) -> int:
+    """Enqueue ``alert_send`` again for every approved alert that stopped being queued.
+
+    A worker killed outright (SIGKILL of the whole worker) takes the task with it until the
+    broker's visibility timeout (hours). An alert still approved or sending whose last batch
+    was written longer than ``older_than`` ago is sent again; the run skips everyone
+    already queued, so nobody gets a second copy. Return how many alerts were re-queued.
+    """
+    from assistant.tasks import alert_send as alert_send_task
+
+    now = time.time()
+    requeued = 0
+    for alert_id, approved_at in Alert.objects.filter(
+        status__in=[Alert.Status.APPROVED, Alert.Status.SENDING]
+    ).values_list("pk", "approved_at"):
+        last = cache.get(_ALIVE_KEY.format(alert_id=alert_id))
+        if last is None:
+            last = approved_at.timestamp() if approved_at else 0
+        if now - last > older_than.total_seconds():
+            alert_send_task.apply_async(args=[alert_id])
+            cache.set(_ALIVE_KEY.format(alert_id=alert_id), now, timeout=24 * 60 * 60)
+            requeued += 1
+    if requeued:
+        logger.info("Re-queued %d alert(s) whose sending had stopped.", requeued)
+    return requeued
 
 
 def alert_progress(*, alert: Alert) -> dict[str, int]:

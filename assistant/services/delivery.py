@@ -23,6 +23,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,6 +102,53 @@ def outbound_queue(
     return message
 
 
+@transaction.atomic
+def outbound_queue_many(
+    *, messages: list[tuple[str, str, str]], purpose: str = "reply"
+) -> list[OutboundMessage]:
+    """Store many messages, given as (to, body, language), in one insert; enqueue on commit.
+
+    The bulk path for alerts: every number and text is encrypted as in ``outbound_queue``,
+    the rows are written together, and their deliveries are enqueued through one broker
+    connection once the caller's transaction commits. A task lost between the commit and the
+    enqueue is put back by ``outbound_requeue_stale``.
+    """
+    from assistant.tasks import deliver
+
+    sender = get_backend().sender
+    counts: dict[str, object] = {}
+    rows = []
+    for to, body, language in messages:
+        count = counts.get(body) or counts.setdefault(body, count_segments(body))
+        row = OutboundMessage(
+            purpose=purpose,
+            language=language,
+            sender=sender,
+            segments=count.segments,
+            encoding=count.encoding,
+        )
+        row.set_recipient(to)
+        row.set_body(body)
+        rows.append(row)
+    OutboundMessage.objects.bulk_create(rows)
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: _enqueue_many(deliver, ids), robust=True)
+    return rows
+
+
+def _enqueue_many(task, message_ids: list[int]) -> None:
+    """Enqueue ``task`` for each id through one producer (one broker connection)."""
+    try:
+        with task.app.producer_or_acquire() as producer:
+            for message_id in message_ids:
+                task.apply_async(args=[message_id], producer=producer, retry=False)
+    except Exception:
+        # The rows are committed as queued; outbound_requeue_stale will enqueue them again.
+        logger.exception(
+            "Could not enqueue %d message(s); they will be re-queued later.", len(message_ids)
+        )
+
+
 def replies_dispatch(*, to: str, bodies: list[str], language: str) -> list[str]:
     """Queue the replies to an inbound message; return the ones the webhook must answer itself.
 
@@ -176,10 +224,6 @@ def _backoff(attempts: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def _is_opted_out(message: OutboundMessage) -> bool:
-    return OptOut.objects.filter(phone_hash=message.recipient_hash).exists()
-
-
 def _advance(message: OutboundMessage, status: str) -> bool:
     """Move ``message`` forward to ``status``; return False (and change nothing) otherwise."""
     if message.is_final:
@@ -230,13 +274,20 @@ def outbound_deliver(*, message_id: int) -> str:
         time.sleep(turn.wait)
 
     with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().get(pk=message_id)
+        # The opt-out check rides on the locking read: one query fewer per message.
+        message = (
+            OutboundMessage.objects.select_for_update(of=("self",))
+            .annotate(
+                opted_out=Exists(OptOut.objects.filter(phone_hash=OuterRef("recipient_hash")))
+            )
+            .get(pk=message_id)
+        )
         if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
             return "already-sent"
         if message.outcome_unknown:
             # Another run started an attempt since we looked.
             raise DeliveryDeferred(_lease().total_seconds(), "another attempt is in flight")
-        if _is_opted_out(message):
+        if message.opted_out:
             _fail(message, code=None, reason="The number opted out before it was sent.")
             return "opted-out"
         message.attempts += 1
@@ -283,8 +334,29 @@ def _settle_unknown_attempt(message: OutboundMessage, backend) -> str | None:
     return None
 
 
-@transaction.atomic
 def _record_sid(message_id: int, sid: str) -> None:
+    """Save the provider's sid; the status moves to sent (forward only)."""
+    if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+        # The usual case, in one statement: no callback came before the sid was saved.
+        # The CASE keeps the status forward-only (a final status is never touched).
+        OutboundMessage.objects.filter(pk=message_id).update(
+            twilio_sid=sid,
+            outcome_unknown=False,
+            status=Case(
+                When(status__in=[Status.QUEUED, Status.SENDING], then=Value(Status.SENT)),
+                default=F("status"),
+            ),
+            updated_at=timezone.now(),
+        )
+        logger.info("Message %s handed to the provider as %s.", message_id, sid)
+        if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+            return
+        # A callback came in while the sid was being saved: apply it now.
+    _record_sid_with_pending_status(message_id, sid)
+
+
+@transaction.atomic
+def _record_sid_with_pending_status(message_id: int, sid: str) -> None:
     message = OutboundMessage.objects.select_for_update().get(pk=message_id)
     message.twilio_sid = sid
     message.outcome_unknown = False

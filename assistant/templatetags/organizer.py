@@ -28,4 +28,12 @@ def attention_panel(context):
             for p in attention.translation_problems[:200]
         ],
         "guide_list_url": reverse("admin:assistant_guide_changelist"),
+        "alert_proposals": [
+            (flag, reverse("admin:assistant_alert_from_flag", args=[flag.pk]))
+            for flag in attention.alert_proposals
+        ],
+        "alerts_waiting": [(alert, _change_url(alert)) for alert in attention.alerts_waiting],
+        "alert_list_url": reverse("admin:assistant_alert_changelist"),
+        # The "Write an alert" buttons post a form (they create a draft).
+        "csrf_token": context.get("csrf_token"),
     }

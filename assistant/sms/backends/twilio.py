@@ -20,18 +20,36 @@ RATE_LIMIT_CODES = {20429}
 _SKEW = timedelta(minutes=2)
 
 
+_clients: dict[tuple, Client] = {}
+
+
+def _client(account_sid: str, auth_token: str, timeout: float, base_url: str) -> Client:
+    """Return this process's Twilio client for these settings, made once.
+
+    One client per process keeps its HTTP connection open between messages: a new client per
+    message meant a new TCP (and, in production, TLS) connection for every SMS.
+    """
+    key = (account_sid, auth_token, timeout, base_url)
+    client = _clients.get(key)
+    if client is None:
+        client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        # Tests point the library at a fake or a mock of Twilio's API.
+        client.api.base_url = base_url
+        _clients[key] = client
+    return client
+
+
 class TwilioBackend(BaseSmsBackend):
     """Send through Twilio's Messages API with the official ``twilio`` library."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.client = Client(
+        self.client = _client(
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
-            http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS),
+            settings.TWILIO_TIMEOUT_SECONDS,
+            settings.TWILIO_API_BASE_URL,
         )
-        # Tests point the library at a mock of Twilio's API built from its OpenAPI spec.
-        self.client.api.base_url = settings.TWILIO_API_BASE_URL
 
     @property
     def sender(self) -> str:
