@@ -51,10 +51,6 @@ test: $(VENV)/.installed-dev node_modules/.installed
 	@echo "==> Test suite (pytest)"
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed-dev
-	@echo "==> Delivery benchmark (needs DATABASE_URL and REDIS_URL)"
-	$(PY) bench/delivery.py
-
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
@@ -64,6 +60,7 @@ bench: $(VENV)/.installed-dev
 	  case "$$script" in bench/__init__.py|bench/settings.py|bench/urls.py) continue;; esac; \
 	  echo "==> $$script"; $(PY) "$$script" || exit 1; \
 	done
+	@echo "==> bench/import_287g.sh"; bash bench/import_287g.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
