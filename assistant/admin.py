@@ -1,10 +1,8 @@
-"""Admin registrations, one module per concept, imported here so Django finds them."""
+"""Admin registrations live with each feature; imported here so Django's autodiscover finds them."""
 
-from assistant import (  # noqa: F401
-    admin_alerts,
-    admin_content,
-    admin_delivery,
-    admin_imports,
-    admin_interface,
-    admin_sms,
-)
+from assistant.alerts import admin as alerts_admin  # noqa: F401
+from assistant.content import admin as content_admin  # noqa: F401
+from assistant.content import admin_interface  # noqa: F401
+from assistant.delivery import admin as delivery_admin  # noqa: F401
+from assistant.ice_import import admin as ice_import_admin  # noqa: F401
+from assistant.sms import admin as sms_admin  # noqa: F401

@@ -6,7 +6,7 @@ modeltranslation's own fallback is off (see settings): ``selectors.content`` fal
 
 from modeltranslation.translator import TranslationOptions, register
 
-from assistant.models import Guide, HelpOrganization, PolicyNote
+from assistant.content.models import Guide, HelpOrganization, PolicyNote
 
 
 @register(Guide)

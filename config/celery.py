@@ -77,4 +77,8 @@ def _count_delivery(task_id: str) -> int:
 
 app = Celery("config", task_cls=BoundedRedeliveryTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each feature keeps its tasks in its own tasks.py (their ``name=`` is the old
+# ``assistant.tasks.*`` one, so tasks already queued still run).
+app.autodiscover_tasks(
+    [f"assistant.{feature}" for feature in ("ops", "delivery", "alerts", "sms", "ice_import")]
+)

@@ -70,7 +70,7 @@ except (ValueError, binascii.Error):
 INSTALLED_APPS = [
     "modeltranslation",  # must come before django.contrib.admin
     # The admin site itself is OrganizerAdminSite (two-factor); admin.site.register works as usual.
-    "assistant.admin_config.OrganizerAdminConfig",
+    "assistant.organizers.admin_config.OrganizerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -116,8 +116,13 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "assistant.context_processors.site",
+                "assistant.public.context_processors.site",
             ],
+            # The tag libraries live with their features; the {% load %} names are unchanged.
+            "libraries": {
+                "organizer": "assistant.organizers.organizer_tags",
+                "site_tags": "assistant.public.site_tags",
+            },
         },
     },
 ]
@@ -182,11 +187,16 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
     default=(
-        "assistant.sms.backends.twilio.TwilioBackend"
+        "assistant.delivery.backends.twilio.TwilioBackend"
         if TWILIO_ACCOUNT_SID
-        else "assistant.sms.backends.console.ConsoleBackend"
+        else "assistant.delivery.backends.console.ConsoleBackend"
     ),
 )
+# The backends moved from assistant.sms.backends; a setting written with the old path still works.
+if SMS_BACKEND.startswith("assistant.sms.backends."):
+    SMS_BACKEND = "assistant.delivery.backends." + SMS_BACKEND.removeprefix(
+        "assistant.sms.backends."
+    )
 
 # Axes first: it refuses a locked-out username and IP before any password is checked.
 AUTHENTICATION_BACKENDS = [
@@ -354,7 +364,7 @@ TWO_FACTOR_PENDING_SECONDS = 5 * 60
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "assistant.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "assistant.ops.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_VERBOSE = False

@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from assistant import views
+from assistant.public import views
 from assistant.sms import views as sms_views
 
 urlpatterns = [
@@ -14,6 +14,6 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
-    path("", include("assistant.urls")),
+    path("", include("assistant.public.urls")),
     prefix_default_language=True,
 )

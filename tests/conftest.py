@@ -300,7 +300,7 @@ def twilio_env(settings, fake_twilio):
     from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
     env = {
-        "SMS_BACKEND": "assistant.sms.backends.twilio.TwilioBackend",
+        "SMS_BACKEND": "assistant.delivery.backends.twilio.TwilioBackend",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
@@ -331,7 +331,7 @@ def loaded_places():
     Request it after the fixture that gives database access (``db``, ``start_celery_worker``).
     """
     from assistant.models import Place
-    from assistant.services.places import places_load
+    from assistant.places.services import places_load
 
     if Place.objects.count() == 0:
         places_load()

@@ -63,8 +63,8 @@ def user_with_roles(*roles: str, languages: tuple[str, ...] = (), **fields):
 
 def add_source(content, section: str = ""):
     """Add a source backing ``content`` (a guide, policy note or help organization)."""
+    from assistant.content.services import source_link
     from assistant.models import Source
-    from assistant.services.content import source_link
 
     return Source.objects.create(
         **{source_link(content): content},

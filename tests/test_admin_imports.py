@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assistant.models import Agreement, ImportSnapshot, UnmatchedRow
-from assistant.selectors.places import place_answer
+from assistant.places.selectors import place_answer
 from tests.factories import UserFactory, place
 from tests.test_import_287g import MAY_PARTICIPATING, NASSAU_NY, xlsx
 

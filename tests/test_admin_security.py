@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path
 from django.views.decorators.csrf import csrf_exempt
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from assistant.client_ip import client_ip
+from assistant.ops.client_ip import client_ip
 from assistant.sms.webhooks import twilio_webhook
 from tests.conftest import totp_code, totp_device
 from tests.factories import UserFactory

@@ -6,15 +6,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from assistant.alerts.services import alert_create_from_flag
+from assistant.delivery.backends import locmem
+from assistant.delivery.segments import count_segments
 from assistant.models import Alert, AlertDelivery, OptOut, OutboundMessage, ReviewFlag, Subscription
 from assistant.privacy import phone_hash
-from assistant.services.alerts import alert_create_from_flag
-from assistant.sms.backends import locmem
 from assistant.sms.compose import budget_for
 from assistant.sms.conversation import State, converse
 from assistant.sms.language import LANGUAGE_CODES
 from assistant.sms.lookup import DbLookup
-from assistant.sms.segments import count_segments
 from tests.factories import UserFactory, place
 from tests.sms_signing import signed_post
 
@@ -27,7 +27,7 @@ OTHER = "+15165550188"
 @pytest.fixture(autouse=True)
 def sms_settings(settings, django_capture_on_commit_callbacks):
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-for-signatures"
-    settings.SMS_BACKEND = "assistant.sms.backends.locmem.LocmemBackend"
+    settings.SMS_BACKEND = "assistant.delivery.backends.locmem.LocmemBackend"
     locmem.outbox.clear()
     yield settings
     locmem.outbox.clear()
@@ -228,7 +228,8 @@ def test_an_approved_alert_reaches_each_subscriber_once_in_their_language_except
     page = client.get(reverse("admin:assistant_alert_change", args=[alert.pk])).content.decode()
     for number in ("+15165550001", "5165550002", "5165550003"):
         assert number not in page
-    from assistant.services.alerts import alert_progress, alert_send
+    from assistant.alerts.sending import alert_send
+    from assistant.alerts.services import alert_progress
 
     assert alert_progress(alert=alert) == {"queued": 0, "sent": 2, "delivered": 0, "failed": 1}
     # Run again (a redelivered task): nobody gets a second copy.

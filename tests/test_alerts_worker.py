@@ -13,14 +13,11 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 
+from assistant.alerts.services import alert_approve, alert_create_from_flag
+from assistant.alerts.tasks import alert_requeue_stale
+from assistant.delivery.services import outbound_requeue_stale
 from assistant.models import Alert, AlertDelivery, OutboundMessage, ReviewFlag, Subscription
 from assistant.privacy import encrypt, phone_hash
-from assistant.services.alerts import (
-    alert_approve,
-    alert_create_from_flag,
-    alert_requeue_stale,
-)
-from assistant.services.delivery import outbound_requeue_stale
 from tests.conftest import wait_for
 from tests.factories import UserFactory, place
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from assistant.models import Agency, Agreement
-from assistant.selectors.places import place_answer
+from assistant.places.selectors import place_answer
 from tests.factories import AgencyFactory, AgreementFactory, place, state
 
 pytestmark = pytest.mark.django_db

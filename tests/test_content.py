@@ -4,15 +4,14 @@ import datetime
 
 import pytest
 
-from assistant.models import Guide, HelpOrganization, Place, PolicyNote
-from assistant.models.content import TranslationState
-from assistant.selectors.content import (
+from assistant.content.models import TranslationState
+from assistant.content.selectors import (
     guide_for_place,
     help_organizations_for_place,
     policy_notes_for_place,
     translation_state,
 )
-from assistant.services.content import (
+from assistant.content.services import (
     ContentRefused,
     content_new_draft,
     content_publish,
@@ -20,6 +19,7 @@ from assistant.services.content import (
     content_submit,
     translation_approve,
 )
+from assistant.models import Guide, HelpOrganization, Place, PolicyNote
 from tests.factories import add_source, place, state, user_with_roles
 
 pytestmark = pytest.mark.django_db

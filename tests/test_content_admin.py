@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group
 
+from assistant.content.review import review_flag_raise
+from assistant.content.services import content_publish, content_save, content_submit
 from assistant.models import Guide
-from assistant.services.content import content_publish, content_save, content_submit
-from assistant.services.review import review_flag_raise
 from tests.factories import AgencyFactory, AgreementFactory, add_source, place, user_with_roles
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +184,7 @@ def test_a_translator_approves_only_their_language_from_the_admin(client, admin_
     admin_login(client, translator)
     response = run_action(client, "approve_my_translations", guide)
     assert any("Spanish" in m and "reviewed" in m for m in messages_of(response))
-    from assistant.selectors.content import translation_states
+    from assistant.content.selectors import translation_states
 
     states = translation_states(guide)
     assert states["es"] == "reviewed" and states["fr"] == "unreviewed"
@@ -233,12 +233,12 @@ def test_every_organizer_page_opens(client, admin_login):
 
 
 def test_editing_the_english_in_the_admin_makes_the_translation_stale(client, admin_login, editor):
-    from assistant.selectors.content import translation_state
+    from assistant.content.selectors import translation_state
 
     root = user_with_roles(username="root", is_superuser=True)
     guide = draft(root, meaning_here_es="Dos agencias aquí trabajan con ICE.")
     translator = user_with_roles("Translator", username="traductora", languages=("es",))
-    from assistant.services.content import translation_approve
+    from assistant.content.services import translation_approve
 
     translation_approve(obj=guide, language="es", user=translator)
     admin_login(client, editor)

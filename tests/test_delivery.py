@@ -12,18 +12,16 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from assistant.models import OptOut, OutboundMessage
-from assistant.privacy import phone_hash
-from assistant.services.delivery import (
+from assistant.delivery.pacing import pace_reserve
+from assistant.delivery.sending import (
     DeliveryDeferred,
     DeliveryRetry,
     outbound_deliver,
-    outbound_queue,
-    outbound_requeue_stale,
     outbound_status_update,
-    replies_dispatch,
 )
-from assistant.sms.pacing import pace_reserve
+from assistant.delivery.services import outbound_queue, outbound_requeue_stale, replies_dispatch
+from assistant.models import OptOut, OutboundMessage
+from assistant.privacy import phone_hash
 from tests.factories import UserFactory
 from tests.sms_signing import signed_post
 
@@ -201,7 +199,7 @@ def test_status_only_moves_forward(twilio_env, fake_twilio):
 
 
 def test_a_status_that_arrives_before_the_sid_is_saved_is_applied_then(twilio_env, fake_twilio):
-    from assistant.services.delivery import _record_sid
+    from assistant.delivery.sending import _record_sid
 
     message = outbound_queue(to=NUMBER, body=BODY)
     sid = "SM" + "a" * 32

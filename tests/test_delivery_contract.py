@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.delivery.backends.base import SmsError
+from assistant.delivery.backends.twilio import TwilioBackend
+from assistant.delivery.services import outbound_queue
 from assistant.models import OutboundMessage
-from assistant.services.delivery import outbound_queue
-from assistant.sms.backends.base import SmsError
-from assistant.sms.backends.twilio import TwilioBackend
 from tests.conftest import require_service, wait_for
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
@@ -63,7 +63,7 @@ def prism():
 
 @pytest.fixture
 def prism_settings(settings, prism):
-    settings.SMS_BACKEND = "assistant.sms.backends.twilio.TwilioBackend"
+    settings.SMS_BACKEND = "assistant.delivery.backends.twilio.TwilioBackend"
     settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
     settings.TWILIO_FROM_NUMBER = FROM_NUMBER

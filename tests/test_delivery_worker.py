@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from assistant.delivery.services import outbound_queue, outbound_requeue_stale
 from assistant.models import OutboundMessage
-from assistant.services.delivery import outbound_queue, outbound_requeue_stale
 from tests.conftest import require_service, wait_for
 
 pytestmark = pytest.mark.celery_worker

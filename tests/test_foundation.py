@@ -67,7 +67,7 @@ def test_a_malformed_encryption_key_is_named():
 def test_check_deploy_with_a_production_environment_reports_nothing():
     env = {
         **PRODUCTION_ENV,
-        "SMS_BACKEND": "assistant.sms.backends.twilio.TwilioBackend",
+        "SMS_BACKEND": "assistant.delivery.backends.twilio.TwilioBackend",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": "0" * 32,
         "TWILIO_FROM_NUMBER": "+15005550006",
@@ -143,7 +143,8 @@ def test_tests_cannot_reach_the_internet_even_through_except_exception():
 def test_celery_worker_on_redis_runs_a_task_end_to_end(celery_worker):
     from django.core.cache import cache
 
-    from assistant.tasks import HEARTBEAT_CACHE_KEY, worker_heartbeat
+    from assistant.ops.health import HEARTBEAT_CACHE_KEY
+    from assistant.ops.tasks import worker_heartbeat
 
     assert cache.get(HEARTBEAT_CACHE_KEY) is None
     result = worker_heartbeat.delay()

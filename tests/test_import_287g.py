@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from assistant.models import Agency, Agreement, ImportSnapshot, Place, ReviewFlag, UnmatchedRow
-from assistant.selectors.places import place_answer
+from assistant.places.selectors import place_answer
 from tests.factories import AgencyFactory, AgreementFactory, place, state
 
 pytestmark = pytest.mark.django_db

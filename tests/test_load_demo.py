@@ -8,13 +8,13 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from assistant.models import Agency, Guide, PolicyNote
-from assistant.selectors.content import (
+from assistant.content.selectors import (
     guide_for_place,
     policy_notes_for_place,
     translation_state,
 )
-from assistant.selectors.places import place_answer
+from assistant.models import Agency, Guide, PolicyNote
+from assistant.places.selectors import place_answer
 from tests.factories import place
 
 pytestmark = pytest.mark.django_db

@@ -9,14 +9,14 @@ from django.core.management import call_command
 from django.utils import translation
 from django.utils.translation import gettext
 
-from assistant.models import Guide
-from assistant.services.content import (
+from assistant.content.services import (
     content_new_draft,
     content_publish,
     content_save,
     content_submit,
     translation_approve,
 )
+from assistant.models import Guide
 from tests.factories import add_source, place, user_with_roles
 
 pytestmark = pytest.mark.django_db

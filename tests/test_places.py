@@ -3,8 +3,8 @@
 import pytest
 
 from assistant.models import Place, ZipCodeArea
-from assistant.selectors.places import counties_for_zip, places_for_query
-from assistant.services.places import places_load
+from assistant.places.selectors import counties_for_zip, places_for_query
+from assistant.places.services import places_load
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 
+from assistant.alerts.services import alert_approve, alert_create_from_flag
+from assistant.delivery.backends import locmem
 from assistant.models import Alert, ReviewFlag, Subscription
-from assistant.services.alerts import alert_approve, alert_create_from_flag
-from assistant.sms.backends import locmem
 from tests.conftest import require_service
 from tests.factories import UserFactory, place
 from tests.privacy_checks import assert_no_phone_number
@@ -91,7 +91,7 @@ def test_no_number_or_message_text_is_kept_in_plain_text(
 ):
     caplog.set_level(logging.DEBUG)  # every logger, every level
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-for-signatures"
-    settings.SMS_BACKEND = "assistant.sms.backends.locmem.LocmemBackend"
+    settings.SMS_BACKEND = "assistant.delivery.backends.locmem.LocmemBackend"
     locmem.outbox.clear()
     store = redis.Redis.from_url(redis_url)
     nassau = place("NY", "Nassau County")

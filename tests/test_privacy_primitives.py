@@ -1,8 +1,8 @@
 import pytest
 
+from assistant.content.publication import public_content_changed, public_content_version
+from assistant.content.review import review_flag_raise
 from assistant.privacy import decrypt, encrypt, normalize_phone, phone_hash
-from assistant.services.publication import public_content_changed, public_content_version
-from assistant.services.review import review_flag_raise
 from tests.factories import place
 
 

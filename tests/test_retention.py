@@ -7,10 +7,10 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from assistant.delivery.services import outbound_queue
 from assistant.models import Conversation, InboundMessage, OptOut, OutboundMessage, Subscription
 from assistant.privacy import encrypt, phone_hash
-from assistant.services.delivery import outbound_queue
-from assistant.services.sms_inbound import inbound_message_handle
+from assistant.sms.services import inbound_message_handle
 from tests.factories import place
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ NUMBER = "+15165550123"
 
 @pytest.fixture(autouse=True)
 def locmem_sms(settings):
-    settings.SMS_BACKEND = "assistant.sms.backends.locmem.LocmemBackend"
+    settings.SMS_BACKEND = "assistant.delivery.backends.locmem.LocmemBackend"
 
 
 def test_purge_expired_forgets_old_state_answered_inbound_and_final_outbound(settings):

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from assistant.content.interface_translation import interface_translation_approve
+from assistant.content.publication import public_content_changed
 from assistant.models import Agreement, InterfaceTranslationReview
-from assistant.services.interface_translation import interface_translation_approve
-from assistant.services.publication import public_content_changed
 from tests.factories import AgencyFactory, AgreementFactory, UserFactory, place
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +165,7 @@ def test_admin_approval_needs_a_reviewer_or_translator(
 def places_loaded(transactional_db):
     """Reload the places when an earlier transactional test flushed them."""
     from assistant.models import Place
-    from assistant.services.places import places_load
+    from assistant.places.services import places_load
 
     if not Place.objects.filter(abbreviation="NY").exists():
         places_load()

@@ -45,7 +45,7 @@ def site_content(transactional_db):
     from django.core.management import call_command
 
     from assistant.models import Agency, Agreement, Place
-    from assistant.services.places import places_load
+    from assistant.places.services import places_load
     from tests.factories import AgreementFactory
 
     if not Place.objects.filter(abbreviation="NY").exists():

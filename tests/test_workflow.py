@@ -4,16 +4,16 @@ import datetime
 
 import pytest
 
-from assistant.models import Guide
-from assistant.selectors.content import guide_for_place, history_fields
-from assistant.services.content import (
+from assistant.content.publication import public_content_version
+from assistant.content.selectors import guide_for_place, history_fields
+from assistant.content.services import (
     ContentRefused,
     content_new_draft,
     content_publish,
     content_save,
     content_submit,
 )
-from assistant.services.publication import public_content_version
+from assistant.models import Guide
 from tests.factories import add_source, place, user_with_roles
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import unicodedata
 
 from django.conf import settings
 
+from assistant.delivery.segments import count_segments, is_gsm7
 from assistant.sms.language import UCS2_LANGUAGES
-from assistant.sms.segments import count_segments, is_gsm7
 
 # Segments one body may cost: GSM-7 languages, and languages that are always UCS-2.
 GSM7_BUDGET = 3

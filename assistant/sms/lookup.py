@@ -7,14 +7,14 @@ from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from assistant.models import Place
-from assistant.selectors.content import (
+from assistant.content.selectors import (
     PublishedGuide,
     ShownText,
     guide_for_place,
     help_organizations_for_place,
 )
-from assistant.selectors.places import place_answer, places_for_query
+from assistant.places.models import Place
+from assistant.places.selectors import place_answer, places_for_query
 from assistant.sms.conversation import (
     SECTION_CRIME,
     SECTION_HELP,

@@ -8,10 +8,10 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
+from assistant.delivery.sending import outbound_status_update
 from assistant.privacy import normalize_phone
-from assistant.services.delivery import outbound_status_update
-from assistant.services.sms_inbound import inbound_message_handle
 from assistant.sms.conversation import MAX_TEXT
+from assistant.sms.services import inbound_message_handle
 from assistant.sms.webhooks import twilio_webhook
 
 logger = logging.getLogger(__name__)

@@ -4,10 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from assistant.delivery.segments import GSM7, count_segments
 from assistant.sms.compose import budget_for, clean
 from assistant.sms.conversation import FELL_BACK, UNREVIEWED, State, converse
 from assistant.sms.lookup import DbLookup
-from assistant.sms.segments import GSM7, count_segments
 
 pytestmark = pytest.mark.django_db
 

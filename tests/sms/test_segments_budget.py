@@ -5,12 +5,12 @@ import datetime
 import pytest
 from django.core.management import call_command
 
+from assistant.delivery.segments import GSM7, UCS2, count_segments
 from assistant.models import Agreement
 from assistant.sms.compose import budget_for, clean, pack
 from assistant.sms.conversation import State, converse
 from assistant.sms.language import LANGUAGE_CODES, UCS2_LANGUAGES
 from assistant.sms.lookup import DbLookup
-from assistant.sms.segments import GSM7, UCS2, count_segments
 from tests.factories import AgencyFactory, AgreementFactory, place
 
 pytestmark = pytest.mark.django_db

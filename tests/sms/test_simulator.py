@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from assistant.delivery.backends import locmem
 from assistant.models import Conversation, InboundMessage
-from assistant.sms.backends import locmem
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
+from assistant.delivery.backends import locmem
 from assistant.models import Conversation, InboundMessage, OptOut
 from assistant.privacy import phone_hash
-from assistant.sms.backends import locmem
 from tests.sms_signing import signed_post, twilio_signature
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ NUMBER = "+15165550123"
 @pytest.fixture(autouse=True)
 def sms_settings(settings):
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-for-signatures"
-    settings.SMS_BACKEND = "assistant.sms.backends.locmem.LocmemBackend"
+    settings.SMS_BACKEND = "assistant.delivery.backends.locmem.LocmemBackend"
     locmem.outbox.clear()
     yield settings
     locmem.outbox.clear()

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assistant.ice_lists import SheetError, SheetFile
-from assistant.reports import import_report_lines
-from assistant.services.imports import ImportRefused, ice_lists_import
+from assistant.ice_import.report import import_report_lines
+from assistant.ice_import.services import ImportRefused, ice_lists_import
+from assistant.ice_import.sheets import SheetError, SheetFile
 
 
 def _read(path: str) -> SheetFile:

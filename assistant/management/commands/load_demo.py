@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from assistant.services.demo import demo_content_load
+from assistant.demo.services import demo_content_load
 
 
 class Command(BaseCommand):

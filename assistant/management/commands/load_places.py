@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from assistant.services.places import places_load
+from assistant.places.services import places_load
 
 
 class Command(BaseCommand):

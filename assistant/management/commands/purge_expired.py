@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from assistant.services.retention import purge_expired
+from assistant.ops.retention import purge_expired
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assistant.services.key_rotation import KeyRotationError, phone_hash_key_rotate
+from assistant.ops.key_rotation import KeyRotationError, phone_hash_key_rotate
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from assistant.services.two_factor import totp_devices_reset
+from assistant.organizers.two_factor import totp_devices_reset
 
 
 class Command(BaseCommand):

@@ -1,0 +1,168 @@
+import logging
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from assistant.delivery.backends.base import BaseSmsBackend, SentMessage, SmsError
+
+logger = logging.getLogger(__name__)
+
+# Twilio error codes that no retry can fix: an invalid number, a number that replied STOP,
+# a number that cannot receive SMS, and an unreachable destination.
+PERMANENT_ERROR_CODES = {21211, 21610, 21614, 21617, 30006}
+# "Too many requests": Twilio's queue for this sender is full; it did not take the message.
+RATE_LIMIT_CODES = {20429}
+# Twilio keeps a trial prefix and may normalise line ends; compare bodies loosely.
+_SKEW = timedelta(minutes=2)
+
+
+_clients: dict[tuple, Client] = {}
+
+
+def _client(account_sid: str, auth_token: str, timeout: float, base_url: str) -> Client:
+    """Return this process's Twilio client for these settings, made once.
+
+    One client per process keeps its HTTP connection open between messages: a new client per
+    message meant a new TCP (and, in production, TLS) connection for every SMS.
+    """
+    key = (account_sid, auth_token, timeout, base_url)
+    client = _clients.get(key)
+    if client is None:
+        client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        # Tests point the library at a fake or a mock of Twilio's API.
+        client.api.base_url = base_url
+        _clients[key] = client
+    return client
+
+
+class TwilioBackend(BaseSmsBackend):
+    """Send through Twilio's Messages API with the official ``twilio`` library."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.client = _client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            settings.TWILIO_TIMEOUT_SECONDS,
+            settings.TWILIO_API_BASE_URL,
+        )
+
+    @property
+    def sender(self) -> str:
+        """Return the messaging service sid, or else the number messages come from."""
+        return settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
+
+    def send(self, *, to: str, body: str, status_callback: str | None = None) -> SentMessage:
+        """Create one message; raise SmsError(permanent=…, maybe_accepted=…) when it fails."""
+        params = {"to": to, "body": body}
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            params["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+        else:
+            params["from_"] = settings.TWILIO_FROM_NUMBER
+        if status_callback:
+            params["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**params)
+        except TwilioRestException as exc:
+            raise _refusal(exc) from None
+        except requests.ConnectTimeout:
+            raise SmsError("Could not connect to Twilio in time.", permanent=False) from None
+        except requests.ConnectionError as exc:
+            # Refused before anything was sent, or dropped after the request left: unknown.
+            raise SmsError(
+                "The connection to Twilio failed.",
+                permanent=False,
+                maybe_accepted=not _refused_before_sending(exc),
+            ) from None
+        except requests.RequestException as exc:
+            raise SmsError(
+                f"Twilio did not answer in time ({exc.__class__.__name__}).",
+                permanent=False,
+                maybe_accepted=True,
+            ) from None
+        except (ValueError, TwilioException) as exc:
+            raise SmsError(
+                f"Twilio's answer could not be read ({exc.__class__.__name__}).",
+                permanent=False,
+                maybe_accepted=True,
+            ) from None
+        sid = getattr(message, "sid", None)
+        if not sid:
+            raise SmsError(
+                "Twilio accepted the request but returned no sid.",
+                permanent=False,
+                maybe_accepted=True,
+            )
+        return SentMessage(sid=sid, status=message.status or "queued")
+
+    def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:
+        """Look the message up in Twilio's Messages list, filtered by To and DateSent.
+
+        A message still in Twilio's queue has no DateSent yet, so when the filtered list has
+        no match the newest messages to the same number are checked as well.
+        """
+        earliest = since - _SKEW
+        queries = [
+            {"to": to, "date_sent_after": earliest.replace(hour=0, minute=0, second=0)},
+            {"to": to},
+        ]
+        try:
+            for query in queries:
+                for message in self.client.messages.list(**query, limit=50):
+                    if self._is_ours(message, body=body, earliest=earliest):
+                        return SentMessage(sid=message.sid, status=message.status or "queued")
+        except TwilioRestException as exc:
+            raise SmsError(
+                f"Could not look the message up at Twilio (HTTP {exc.status}).",
+                permanent=False,
+                code=exc.code,
+            ) from None
+        except (requests.RequestException, ValueError, TwilioException) as exc:
+            raise SmsError(
+                f"Could not look the message up at Twilio ({exc.__class__.__name__}).",
+                permanent=False,
+            ) from None
+        return None
+
+    def _is_ours(self, message, *, body: str, earliest: datetime) -> bool:
+        if not message.sid or not message.body or not message.body.endswith(body):
+            return False
+        if message.date_created and message.date_created < earliest:
+            return False
+        sender = settings.TWILIO_MESSAGING_SERVICE_SID
+        if sender:
+            return message.messaging_service_sid == sender
+        return message.from_ == settings.TWILIO_FROM_NUMBER
+
+
+def _refusal(exc: TwilioRestException) -> SmsError:
+    status = exc.status or 0
+    code = exc.code
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return SmsError(
+            f"Twilio asked us to slow down (HTTP {status}, code {code}).",
+            permanent=False,
+            code=code,
+        )
+    if status >= 500 or status == 0:
+        return SmsError(
+            f"Twilio had a server error (HTTP {status}, code {code}).",
+            permanent=False,
+            code=code,
+            maybe_accepted=True,
+        )
+    permanent = code in PERMANENT_ERROR_CODES or 400 <= status < 500
+    return SmsError(
+        f"Twilio refused the message (HTTP {status}, code {code}).",
+        permanent=permanent,
+        code=code,
+    )
+
+
+def _refused_before_sending(exc: requests.ConnectionError) -> bool:
+    text = repr(exc)
+    return "ConnectionRefused" in text or "NewConnectionError" in text

@@ -1,0 +1,152 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assistant.privacy import decrypt, encrypt, phone_hash
+
+
+class OutboundMessage(models.Model):
+    """One SMS we send: a reply or an alert, from the moment it is queued to its last status.
+
+    ::
+
+        queued ──▶ sending ──▶ sent ──▶ delivered
+           │          │          ├────▶ undelivered
+           │          │          └────▶ failed
+           └──────────┴───────────────▶ failed   (opted out, permanent error, retries used up)
+
+    The status only moves forward: a late "sent" callback after "delivered" changes nothing,
+    and the three final statuses never change. ``sending`` means an attempt has started and
+    may have reached Twilio; until its outcome is known (``outcome_unknown``) the message is
+    looked up at Twilio before it is ever sent again, so a worker killed between Twilio
+    accepting the message and the sid being saved does not send it twice.
+
+    The recipient is kept only encrypted (and as a keyed hash, for opt-out checks), the body
+    only encrypted; all three are wiped when the message reaches a final status.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        UNDELIVERED = "undelivered", _("undelivered")
+        FAILED = "failed", _("failed")
+
+    class Channel(models.TextChoices):
+        API = "api", _("sent through the SMS provider's API")
+        TWIML = "twiml", _("answered directly in the webhook reply (broker down)")
+
+    FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED})
+    STATUS_RANK = {
+        Status.QUEUED: 0,
+        Status.SENDING: 1,
+        Status.SENT: 2,
+        Status.DELIVERED: 3,
+        Status.UNDELIVERED: 3,
+        Status.FAILED: 3,
+    }
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.API
+    )
+    recipient_encrypted = models.TextField(_("recipient (encrypted)"), blank=True, default="")
+    recipient_hash = models.CharField(
+        _("recipient (keyed hash)"), max_length=64, blank=True, default="", db_index=True
+    )
+    body_encrypted = models.TextField(_("text (encrypted)"), blank=True, default="")
+    sender = models.CharField(
+        _("sender"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("Our number or messaging service. Pacing is counted per sender."),
+    )
+    purpose = models.CharField(_("purpose"), max_length=32, default="reply")
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
+    segments = models.PositiveSmallIntegerField(_("segments"), default=0)
+    encoding = models.CharField(_("encoding"), max_length=8, blank=True, default="")
+    twilio_sid = models.CharField(
+        _("Twilio sid"), max_length=64, unique=True, null=True, blank=True, default=None
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    outcome_unknown = models.BooleanField(
+        _("outcome of the last attempt unknown"),
+        default=False,
+        help_text=_("Twilio may have accepted it; look it up before sending again."),
+    )
+    last_error_code = models.IntegerField(_("last error code"), null=True, blank=True)
+    last_error_message = models.CharField(_("last error"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="outbound_status_updated")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def is_final(self) -> bool:
+        """Return True when the status can no longer change."""
+        return self.status in self.FINAL_STATUSES
+
+    def set_recipient(self, number: str) -> None:
+        """Store ``number`` encrypted, and its keyed hash for opt-out checks."""
+        self.recipient_encrypted = encrypt(number)
+        self.recipient_hash = phone_hash(number)
+
+    def recipient(self) -> str:
+        """Return the recipient's number in plain text (only to hand it to the provider)."""
+        return decrypt(self.recipient_encrypted) if self.recipient_encrypted else ""
+
+    def set_body(self, text: str) -> None:
+        """Store the text encrypted."""
+        self.body_encrypted = encrypt(text)
+
+    def body(self) -> str:
+        """Return the text in plain text (only to hand it to the provider)."""
+        return decrypt(self.body_encrypted) if self.body_encrypted else ""
+
+    def wipe_personal_data(self) -> None:
+        """Forget the recipient and the text; called when the message reaches a final status."""
+        self.recipient_encrypted = ""
+        self.recipient_hash = ""
+        self.body_encrypted = ""
+
+
+class OptOut(models.Model):
+    """A number that said STOP (or that Twilio reported as opted out, error 21610).
+
+    Nothing is sent to it until it says START. Look-ups use the keyed hash; the number is
+    also kept encrypted, only so that the opt-out survives a change of PHONE_HASH_KEY
+    (``manage.py rotate_phone_hash_key`` re-hashes it). See "What we store" in README.md.
+    """
+
+    class Source(models.TextChoices):
+        KEYWORD = "keyword", _("resident sent STOP")
+        CARRIER = "carrier", _("Twilio reported the number opted out")
+
+    phone_hash = models.CharField(_("number (keyed hash)"), max_length=64, unique=True)
+    number_encrypted = models.TextField(
+        _("number (encrypted)"),
+        blank=True,
+        default="",
+        help_text=_("Kept only to re-hash the opt-out when the hash key changes."),
+    )
+    source = models.CharField(_("how"), max_length=8, choices=Source.choices)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("opt-out")
+        verbose_name_plural = _("opt-outs")
+
+    def __str__(self):
+        return f"{self.phone_hash[:8]}…"

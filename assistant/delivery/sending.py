@@ -1,0 +1,319 @@
+"""Sending SMS: queue a message, deliver it exactly once, and follow its status.
+
+Every reply and alert leaves through ``outbound_queue`` (or ``replies_dispatch`` from the
+inbound webhook) and the ``deliver`` task, which calls ``outbound_deliver``. How a message is
+never lost and never sent twice:
+
+- The row is written first and the task enqueued on commit; a task that is lost anyway (Redis
+  restarted without its data) is put back by ``outbound_requeue_stale``, on a schedule.
+- Before every provider call the message is marked ``sending`` with the attempt time and
+  ``outcome_unknown``, committed. If the worker dies or the answer is lost, the next run finds
+  that mark and looks the message up at the provider (``find_sent``) before sending again;
+  while an attempt may still be in flight (``TWILIO_TIMEOUT_SECONDS`` plus a margin) it waits.
+- A message that has a provider sid is never sent again, and its status only moves forward.
+
+No phone number or text is ever logged: log lines name the message id only.
+"""
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.urls import reverse
+from django.utils import timezone
+
+from assistant.delivery.backends import get_backend
+from assistant.delivery.backends.base import SmsError
+from assistant.delivery.models import OptOut, OutboundMessage
+from assistant.delivery.pacing import pace_reserve
+
+logger = logging.getLogger(__name__)
+
+Status = OutboundMessage.Status
+
+# Twilio's callback statuses, mapped to ours. Those it sends before "sending" change nothing.
+CALLBACK_STATUSES = {
+    "accepted": Status.QUEUED,
+    "scheduled": Status.QUEUED,
+    "queued": Status.QUEUED,
+    "sending": Status.SENDING,
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "read": Status.DELIVERED,
+    "undelivered": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+    "canceled": Status.FAILED,
+}
+OPTED_OUT_CODE = 21610
+_PENDING_STATUS_KEY = "delivery:pending-status:{sid}"
+
+
+class DeliveryDeferred(Exception):
+    """Not this message's turn yet (pacing, or an attempt may still be in flight).
+
+    Not a failed attempt: the task re-queues the message after ``countdown`` seconds.
+    """
+
+    def __init__(self, countdown: float, reason: str):
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+class DeliveryRetry(Exception):
+    """A transient failure: the task re-queues the message after ``countdown`` seconds."""
+
+    def __init__(self, countdown: float, reason: str):
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+def _lease() -> timedelta:
+    """Return how long an attempt may still be in flight after it started."""
+    return timedelta(seconds=settings.TWILIO_TIMEOUT_SECONDS + 5)
+
+
+def _backoff(attempts: int) -> float:
+    """Return an exponential delay with jitter ("equal jitter") after ``attempts`` attempts."""
+    ceiling = min(
+        settings.CELERY_TASK_MAX_RETRY_DELAY,
+        settings.SMS_RETRY_BASE_DELAY_SECONDS * 2 ** max(0, attempts - 1),
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _advance(message: OutboundMessage, status: str) -> bool:
+    """Move ``message`` forward to ``status``; return False (and change nothing) otherwise."""
+    if message.is_final:
+        return False
+    if OutboundMessage.STATUS_RANK[status] <= OutboundMessage.STATUS_RANK[message.status]:
+        return False
+    message.status = status
+    if message.is_final:
+        message.finished_at = timezone.now()
+        message.wipe_personal_data()
+    return True
+
+
+def _fail(message: OutboundMessage, *, code: int | None, reason: str) -> None:
+    message.last_error_code = code
+    message.last_error_message = reason[:255]
+    message.outcome_unknown = False
+    _advance(message, Status.FAILED)
+    message.save()
+    logger.warning("Message %s failed (code %s): %s", message.pk, code, reason)
+
+
+def outbound_deliver(*, message_id: int) -> str:
+    """Send message ``message_id`` once, if it still needs sending; return what happened.
+
+    Never calls the provider for a message that has a sid, that is final, or whose number
+    has opted out (checked right before the call, for every sender). Raise DeliveryDeferred
+    when it is not its turn yet and DeliveryRetry after a transient error; a permanent error,
+    an opt-out or the last allowed attempt ends in ``failed``.
+    """
+    message = OutboundMessage.objects.filter(pk=message_id).first()
+    if message is None:
+        logger.warning("Message %s does not exist; nothing to send.", message_id)
+        return "missing"
+    if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
+        return "already-sent"
+    backend = get_backend()
+
+    if message.outcome_unknown:
+        outcome = _settle_unknown_attempt(message, backend)
+        if outcome:
+            return outcome
+
+    turn = pace_reserve(sender=message.sender, segments=message.segments)
+    if not turn.granted:
+        raise DeliveryDeferred(turn.wait, "waiting for the sender's turn")
+    if turn.wait > 0:
+        time.sleep(turn.wait)
+
+    with transaction.atomic():
+        # The opt-out check rides on the locking read: one query fewer per message.
+        message = (
+            OutboundMessage.objects.select_for_update(of=("self",))
+            .annotate(
+                opted_out=Exists(OptOut.objects.filter(phone_hash=OuterRef("recipient_hash")))
+            )
+            .get(pk=message_id)
+        )
+        if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
+            return "already-sent"
+        if message.outcome_unknown:
+            # Another run started an attempt since we looked.
+            raise DeliveryDeferred(_lease().total_seconds(), "another attempt is in flight")
+        if message.opted_out:
+            _fail(message, code=None, reason="The number opted out before it was sent.")
+            return "opted-out"
+        message.attempts += 1
+        message.last_attempt_at = timezone.now()
+        message.outcome_unknown = True
+        _advance(message, Status.SENDING)
+        message.save()
+        to, body = message.recipient(), message.body()
+
+    status_callback = settings.PUBLIC_BASE_URL + reverse("sms_status")
+    try:
+        sent = backend.send(to=to, body=body, status_callback=status_callback)
+    except SmsError as exc:
+        countdown = _record_error(message_id, exc)
+        if countdown is None:
+            return "failed"
+        raise DeliveryRetry(countdown, str(exc)) from None
+    _record_sid(message_id, sent.sid)
+    return "sent"
+
+
+def _settle_unknown_attempt(message: OutboundMessage, backend) -> str | None:
+    """Find out whether the last attempt reached the provider; return an outcome if it did."""
+    started = message.last_attempt_at or message.updated_at
+    in_flight_until = started + _lease()
+    now = timezone.now()
+    if now < in_flight_until:
+        raise DeliveryDeferred(
+            (in_flight_until - now).total_seconds(), "the last attempt may still be in flight"
+        )
+    try:
+        found = backend.find_sent(to=message.recipient(), body=message.body(), since=started)
+    except SmsError as exc:
+        raise DeliveryRetry(_backoff(message.attempts), str(exc)) from None
+    if found:
+        logger.info("Message %s was accepted by the last attempt; not sending again.", message.pk)
+        _record_sid(message.pk, found.sid)
+        return "found"
+    with transaction.atomic():
+        locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.last_attempt_at == message.last_attempt_at and not locked.twilio_sid:
+            locked.outcome_unknown = False
+            locked.save(update_fields=["outcome_unknown", "updated_at"])
+    return None
+
+
+def _record_sid(message_id: int, sid: str) -> None:
+    """Save the provider's sid; the status moves to sent (forward only)."""
+    if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+        # The usual case, in one statement: no callback came before the sid was saved.
+        # The CASE keeps the status forward-only (a final status is never touched).
+        OutboundMessage.objects.filter(pk=message_id).update(
+            twilio_sid=sid,
+            outcome_unknown=False,
+            status=Case(
+                When(status__in=[Status.QUEUED, Status.SENDING], then=Value(Status.SENT)),
+                default=F("status"),
+            ),
+            updated_at=timezone.now(),
+        )
+        logger.info("Message %s handed to the provider as %s.", message_id, sid)
+        if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+            return
+        # A callback came in while the sid was being saved: apply it now.
+    _record_sid_with_pending_status(message_id, sid)
+
+
+@transaction.atomic
+def _record_sid_with_pending_status(message_id: int, sid: str) -> None:
+    message = OutboundMessage.objects.select_for_update().get(pk=message_id)
+    message.twilio_sid = sid
+    message.outcome_unknown = False
+    _advance(message, Status.SENT)
+    pending = cache.get(_PENDING_STATUS_KEY.format(sid=sid))
+    if pending:
+        status, error_code = pending
+        if error_code:
+            message.last_error_code = error_code
+        _advance(message, status)
+        cache.delete(_PENDING_STATUS_KEY.format(sid=sid))
+    message.save()
+    logger.info("Message %s handed to the provider as %s.", message_id, sid)
+
+
+@transaction.atomic
+def _record_error(message_id: int, exc: SmsError) -> float | None:
+    """Record a failed attempt; return the countdown before a retry, or None if it failed."""
+    message = OutboundMessage.objects.select_for_update().get(pk=message_id)
+    message.last_error_code = exc.code
+    message.last_error_message = str(exc)[:255]
+    message.outcome_unknown = exc.maybe_accepted
+    if exc.permanent:
+        if exc.code == OPTED_OUT_CODE:
+            _record_carrier_opt_out(message)
+        _fail(message, code=exc.code, reason=str(exc))
+        return None
+    if message.attempts >= settings.SMS_RETRY_MAX_ATTEMPTS:
+        _fail(
+            message,
+            code=exc.code,
+            reason=f"Gave up after {message.attempts} attempts. Last error: {exc}",
+        )
+        return None
+    message.save()
+    logger.warning(
+        "Message %s attempt %d failed (code %s), will retry: %s",
+        message_id,
+        message.attempts,
+        exc.code,
+        exc,
+    )
+    return _backoff(message.attempts)
+
+
+def _record_carrier_opt_out(message: OutboundMessage) -> None:
+    if message.recipient_hash:
+        OptOut.objects.get_or_create(
+            phone_hash=message.recipient_hash,
+            # Encrypted, only so the opt-out survives a new PHONE_HASH_KEY (empty once wiped).
+            defaults={
+                "source": OptOut.Source.CARRIER,
+                "number_encrypted": message.recipient_encrypted,
+            },
+        )
+
+
+@transaction.atomic
+def outbound_fail(*, message_id: int, reason: str, code: int | None = None) -> bool:
+    """Mark message ``message_id`` failed with ``reason`` unless it already has a sid or is final.
+
+    Used when its task gave up (the worker died too often). Return whether it changed.
+    """
+    message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
+    if message is None or message.twilio_sid or message.is_final:
+        return False
+    _fail(message, code=code, reason=reason)
+    return True
+
+
+@transaction.atomic
+def outbound_status_update(*, sid: str, status: str, error_code: int | None = None) -> bool:
+    """Apply Twilio's status callback for ``sid``; return whether the message changed.
+
+    The status only moves forward. An unknown status changes nothing. A sid we do not know
+    yet may belong to a message whose sid is being saved right now: its status is kept for a
+    while and applied when the sid is saved.
+    """
+    target = CALLBACK_STATUSES.get(status)
+    if target is None:
+        logger.warning("Status callback with an unknown status %r; ignored.", status[:32])
+        return False
+    message = OutboundMessage.objects.select_for_update().filter(twilio_sid=sid).first()
+    if message is None:
+        cache.set(_PENDING_STATUS_KEY.format(sid=sid), (target, error_code), timeout=15 * 60)
+        logger.info("Status callback for a sid we do not know (yet); kept for 15 minutes.")
+        return False
+    changed = False
+    if error_code and message.last_error_code != error_code and not message.is_final:
+        message.last_error_code = error_code
+        message.last_error_message = f"Twilio reported error {error_code}."
+        changed = True
+    if error_code == OPTED_OUT_CODE:
+        _record_carrier_opt_out(message)
+    changed = _advance(message, target) or changed
+    if changed:
+        message.save()
+    return changed

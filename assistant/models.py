@@ -1,0 +1,42 @@
+"""Every model, by feature. Django loads ``assistant.models``; the models live in the features."""
+
+from assistant.alerts.models import Alert, AlertDelivery, AlertText
+from assistant.content.models import (
+    Guide,
+    HelpOrganization,
+    InterfaceTranslationReview,
+    PolicyNote,
+    ReviewFlag,
+    Source,
+    TranslationRecord,
+    TranslatorLanguage,
+)
+from assistant.delivery.models import OptOut, OutboundMessage
+from assistant.ice_import.models import ImportSnapshot, UnmatchedRow
+from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
+from assistant.sms.models import Conversation, InboundMessage, Subscription
+
+__all__ = [
+    "Agency",
+    "Agreement",
+    "Alert",
+    "AlertDelivery",
+    "AlertText",
+    "Conversation",
+    "Guide",
+    "HelpOrganization",
+    "ImportSnapshot",
+    "InboundMessage",
+    "InterfaceTranslationReview",
+    "OptOut",
+    "OutboundMessage",
+    "Place",
+    "PolicyNote",
+    "ReviewFlag",
+    "Source",
+    "Subscription",
+    "TranslationRecord",
+    "TranslatorLanguage",
+    "UnmatchedRow",
+    "ZipCodeArea",
+]

@@ -1,0 +1,90 @@
+"""Reads for the organizer start page: what needs a person's attention now."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from assistant.alerts.models import Alert
+from assistant.alerts.selectors import alert_proposals
+from assistant.content.models import (
+    Guide,
+    HelpOrganization,
+    PolicyNote,
+    ReviewFlag,
+    TranslationState,
+    VettedContent,
+)
+from assistant.content.selectors import PUBLISHED, translation_states
+
+
+@dataclass(frozen=True)
+class TranslationProblem:
+    """A published text whose translation into ``language`` is stale or missing."""
+
+    content: VettedContent
+    language: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What organizers must look at now, for the admin start page."""
+
+    open_flags: list
+    guides_due: list
+    in_review: list
+    translation_problems: list[TranslationProblem]
+    # ANSWER_CHANGED flags whose place has subscribers and no alert yet (with subscriber_count).
+    alert_proposals: list = field(default_factory=list)
+    # Draft alerts: written, waiting for a Reviewer's approval.
+    alerts_waiting: list = field(default_factory=list)
+
+
+def organizer_attention(*, today: date | None = None, due_within_days: int = 14) -> Attention:
+    """Return open review flags, guides due for review, content in review, bad translations,
+    alerts to write (a changed answer where people subscribed) and alerts waiting for approval.
+    """
+    today = today or timezone.localdate()
+    flags = list(
+        ReviewFlag.objects.filter(resolved_at__isnull=True)
+        .select_related("place", "place__state")
+        .order_by("-created_at")[:100]
+    )
+    due = list(
+        Guide.objects.filter(status=PUBLISHED)
+        .filter(
+            Q(review_due_on__lte=today + timedelta(days=due_within_days))
+            | Q(review_due_on__isnull=True)
+        )
+        .select_related("place", "place__state")
+        .order_by("review_due_on")
+    )
+    in_review = [
+        *Guide.objects.filter(status=VettedContent.Status.IN_REVIEW).select_related("place"),
+        *PolicyNote.objects.filter(status=VettedContent.Status.IN_REVIEW),
+        *HelpOrganization.objects.filter(status=VettedContent.Status.IN_REVIEW),
+    ]
+    problems = []
+    published = [
+        *Guide.objects.filter(status=PUBLISHED).select_related("place"),
+        *PolicyNote.objects.filter(status=PUBLISHED),
+    ]
+    for obj in published:
+        for code, state in translation_states(obj).items():
+            if state in (TranslationState.STALE, TranslationState.MISSING):
+                problems.append(TranslationProblem(content=obj, language=code, state=state))
+    problems.sort(key=lambda p: (p.state != TranslationState.STALE, str(p.content), p.language))
+    return Attention(
+        open_flags=flags,
+        guides_due=due,
+        in_review=in_review,
+        translation_problems=problems,
+        alert_proposals=list(alert_proposals()[:100]),
+        alerts_waiting=list(
+            Alert.objects.filter(status=Alert.Status.DRAFT)
+            .select_related("place", "place__state")
+            .order_by("created_at")[:100]
+        ),
+    )

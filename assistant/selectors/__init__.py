@@ -1,1 +1,0 @@
-"""Reads, one module per concept; import from the module, e.g. ``selectors.places``."""

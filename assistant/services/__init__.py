@@ -1,1 +1,0 @@
-"""Writes, one module per concept; import from the module, e.g. ``services.places``."""
