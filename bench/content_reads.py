@@ -18,12 +18,12 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from assistant.models import Place  # noqa: E402
-from assistant.selectors.content import (  # noqa: E402
+from assistant.content.selectors import (  # noqa: E402
     guide_for_place,
     help_organizations_for_place,
     policy_notes_for_place,
 )
+from assistant.models import Place  # noqa: E402
 
 READS = {
     "guide_for_place": guide_for_place,

@@ -20,14 +20,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 def run(label: str, *, messages: int, pace: float, workers: int, concurrency: int) -> None:
     from django.conf import settings
 
+    from assistant.delivery.services import outbound_queue
     from assistant.models import OutboundMessage
-    from assistant.services.delivery import outbound_queue
     from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
     fake = FakeTwilio().start()
     env = {
         **os.environ,
-        "SMS_BACKEND": "assistant.sms.backends.twilio.TwilioBackend",
+        "SMS_BACKEND": "assistant.delivery.backends.twilio.TwilioBackend",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,

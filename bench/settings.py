@@ -3,7 +3,7 @@
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
-SMS_BACKEND = "assistant.sms.backends.locmem.LocmemBackend"
+SMS_BACKEND = "assistant.delivery.backends.locmem.LocmemBackend"
 TWILIO_AUTH_TOKEN = "bench-only-auth-token"
 SMS_REPLIES_PER_HOUR = 1_000_000
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -129,11 +129,11 @@ def segments_bench() -> None:
 
     from django.db import transaction
 
+    from assistant.delivery.segments import count_segments
     from assistant.models import Agency, Agreement, Place
     from assistant.sms.conversation import State, converse
     from assistant.sms.language import LANGUAGE_CODES
     from assistant.sms.lookup import DbLookup
-    from assistant.sms.segments import count_segments
 
     print("\n== Segments per reply, per language (every kind of reply) ==")
     print(f"{'language':<9} {'replies':>7} {'bodies':>6} {'segments':>8} {'per reply':>9} "
