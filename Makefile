@@ -48,6 +48,8 @@ test: $(VENV)/.installed-dev node_modules/.installed
 	@echo "==> Lint and format check (ruff)"
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@echo "==> Migrations match the models (makemigrations --check)"
+	$(PY) manage.py makemigrations --check --dry-run
 	@echo "==> Test suite (pytest)"
 	$(PY) -m pytest
 
