@@ -9,6 +9,8 @@ stray character (a curly quote, a non-breaking space) turns a 160-character mess
 import math
 from dataclasses import dataclass
 
+from assistant.vocabulary import SMS_SEGMENT_CHARACTERS
+
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -39,12 +41,12 @@ def count_segments(text: str) -> SegmentCount:
     """Return the encoding and number of segments Twilio will bill for ``text``."""
     if is_gsm7(text):
         units = sum(2 if ch in _GSM7_EXTENSION_SET else 1 for ch in text)
-        single, multi = 160, 153
+        single, multi = SMS_SEGMENT_CHARACTERS[GSM7]
         encoding = GSM7
     else:
         # UCS-2 counts UTF-16 code units: characters outside the BMP (emoji) take two.
         units = len(text.encode("utf-16-le")) // 2
-        single, multi = 70, 67
+        single, multi = SMS_SEGMENT_CHARACTERS[UCS2]
         encoding = UCS2
     if units <= single:
         segments = 1 if units else 0

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from assistant import vocabulary
+
 # Words that residents may or may not type after a county's name.
 COUNTY_WORDS = (
     "city and borough",
@@ -227,9 +229,9 @@ class Agreement(models.Model):
     """
 
     class EnforcementModel(models.TextChoices):
-        JAIL_ENFORCEMENT = "jail", _("Jail Enforcement Model")
-        TASK_FORCE = "task_force", _("Task Force Model")
-        WARRANT_SERVICE = "warrant", _("Warrant Service Officer")
+        JAIL_ENFORCEMENT = vocabulary.JAIL_ENFORCEMENT, vocabulary.MODEL_NAMES["jail"]
+        TASK_FORCE = vocabulary.TASK_FORCE, vocabulary.MODEL_NAMES["task_force"]
+        WARRANT_SERVICE = vocabulary.WARRANT_SERVICE, vocabulary.MODEL_NAMES["warrant"]
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")

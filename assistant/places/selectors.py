@@ -1,14 +1,12 @@
 """Reads: what residents' pages and the SMS bot ask of the content."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Q
 
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea, place_search_key
-
-ZIP_RE = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
+from assistant.vocabulary import ZIP_RE
 
 
 @dataclass(frozen=True)

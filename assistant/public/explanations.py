@@ -1,36 +1,13 @@
 """Plain-language words the residents' pages use for 287(g) facts.
 
-The labels repeat the model's choices on purpose: residents' pages read them from the
-site's own catalog, in short words, with what each model means for a resident.
+The names and meanings come from assistant.vocabulary, shared with the models and the SMS.
 """
 
 from django.utils.translation import gettext_lazy as _
 
-from assistant.places.models import Agreement
+from assistant.vocabulary import GUIDE_SECTION_TITLES, MODEL_MEANINGS, MODEL_NAMES
 
-MODEL_EXPLANATIONS = {
-    Agreement.EnforcementModel.JAIL_ENFORCEMENT: (
-        _("Jail Enforcement Model"),
-        _(
-            "Jail officers check the immigration status of people booked into jail. "
-            "They can hold people for ICE."
-        ),
-    ),
-    Agreement.EnforcementModel.TASK_FORCE: (
-        _("Task Force Model"),
-        _(
-            "Officers can ask about immigration status and arrest people for ICE during "
-            "their daily work, for example at a traffic stop."
-        ),
-    ),
-    Agreement.EnforcementModel.WARRANT_SERVICE: (
-        _("Warrant Service Officer"),
-        _(
-            "Jail officers can serve ICE warrants on people who are already in jail. "
-            "They do not question people on the street."
-        ),
-    ),
-}
+MODEL_EXPLANATIONS = {code: (MODEL_NAMES[code], MODEL_MEANINGS[code]) for code in MODEL_NAMES}
 
 SCOPE_LABELS = {
     "statewide": _("state agency: works everywhere in the state"),
@@ -51,17 +28,6 @@ def models_explained(facts) -> list[tuple]:
         if fact.enforcement_model in MODEL_EXPLANATIONS and fact.enforcement_model not in seen:
             seen.append(fact.enforcement_model)
     return [MODEL_EXPLANATIONS[code] for code in seen]
-
-
-# The headings of a place's guide, by ``Guide`` field, in the order residents read them.
-GUIDE_SECTION_TITLES = {
-    "meaning_here": _("What 287(g) means here"),
-    "reporting": _("How to report a crime"),
-    "immigration_status_policy": _("Will they ask about immigration status?"),
-    "interpreters": _("Interpreters"),
-    "visa_certification": _("U and T visas"),
-    "your_rights": _("Your rights"),
-}
 
 
 def guide_section_title(key: str) -> str:

@@ -10,9 +10,10 @@ from assistant.content.selectors import (
 )
 from assistant.ops import health
 from assistant.places.models import Place
-from assistant.places.selectors import ZIP_RE, place_answer, places_for_query
+from assistant.places.selectors import place_answer, places_for_query
 from assistant.public.explanations import models_explained
 from assistant.public.page_cache import cached_public_page
+from assistant.vocabulary import ZIP_RE
 
 # A resident types a ZIP code, a county or a city; nothing real is longer than this.
 MAX_QUERY_LENGTH = 100

@@ -12,13 +12,14 @@ from assistant.delivery.segments import count_segments
 from assistant.sms.conversation import State, converse
 from assistant.sms.lookup import DbLookup
 from assistant.sms.models import Conversation, InboundMessage
+from assistant.vocabulary import SMS_MAX_TEXT
 
 SESSION_KEY = "sms_simulator"
 
 
 class SimulatorForm(forms.Form):
     text = forms.CharField(
-        label=_("Message the resident sends"), max_length=1600, required=False, strip=False
+        label=_("Message the resident sends"), max_length=SMS_MAX_TEXT, required=False, strip=False
     )
 
 

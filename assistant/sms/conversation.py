@@ -6,7 +6,6 @@ wants done (opt out, opt back in, erase) comes back as ``Turn.effect`` for the c
 persist. The webhook and the admin simulator both call ``converse``.
 """
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
@@ -21,39 +20,21 @@ from assistant.sms.language import (
     detect_language,
     keyword_and_language,
 )
-
-ZIP_RE = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
-MAX_TEXT = 1600  # Twilio's own limit for one message
-MAX_CHOICES = 9
-
-# The place menu.
-SECTION_MEANING, SECTION_CRIME, SECTION_RIGHTS, SECTION_HELP = (
-    "meaning",
-    "reporting",
-    "rights",
-    "help",
+from assistant.vocabulary import (
+    MODEL_SHORT_MEANINGS,
+    MODEL_SHORT_NAMES,
+    SECTION_CRIME,
+    SECTION_MEANING,
+    SECTION_RIGHTS,
+    SECTIONS,
+    SMS_MAX_TEXT,
+    ZIP_RE,
 )
-SECTIONS = {"1": SECTION_MEANING, "2": SECTION_CRIME, "3": SECTION_RIGHTS, "4": SECTION_HELP}
 
-MODEL_LABELS = {
-    "jail": gettext_lazy("Jail Enforcement"),
-    "task_force": gettext_lazy("Task Force"),
-    "warrant": gettext_lazy("Warrant Service Officer"),
-}
-MODEL_MEANINGS = {
-    "jail": gettext_lazy(
-        "Jail Enforcement: jail officers can check the immigration status of people they "
-        "book into jail and hold them for ICE."
-    ),
-    "task_force": gettext_lazy(
-        "Task Force: officers can ask about immigration status and arrest people for ICE "
-        "during their normal police work."
-    ),
-    "warrant": gettext_lazy(
-        "Warrant Service Officer: jail officers can serve ICE warrants on people already in "
-        "their jail."
-    ),
-}
+MAX_TEXT = SMS_MAX_TEXT
+MAX_CHOICES = 9
+MODEL_LABELS = MODEL_SHORT_NAMES
+MODEL_MEANINGS = MODEL_SHORT_MEANINGS
 
 WELCOME = gettext_lazy(
     "Welcome to Know Your Police. We tell you if police near you work with ICE, and how to "

@@ -15,27 +15,9 @@ from assistant.content.selectors import (
 )
 from assistant.places.models import Place
 from assistant.places.selectors import place_answer, places_for_query
-from assistant.sms.conversation import (
-    SECTION_CRIME,
-    SECTION_HELP,
-    SECTION_MEANING,
-    SECTION_RIGHTS,
-    AnswerInfo,
-    GuideText,
-    PlaceInfo,
-)
+from assistant.sms.conversation import AnswerInfo, GuideText, PlaceInfo
+from assistant.vocabulary import SECTION_CRIME, SECTION_FIELDS, SECTION_HELP
 
-# The guide sections each menu item answers with, in the order they are said.
-SECTION_FIELDS = {
-    SECTION_MEANING: ("meaning_here",),
-    SECTION_CRIME: (
-        "reporting",
-        "immigration_status_policy",
-        "interpreters",
-        "visa_certification",
-    ),
-    SECTION_RIGHTS: ("your_rights",),
-}
 NUMBER_LABELS = (
     ("emergency_number", gettext_lazy("Emergency: %(number)s.")),
     ("non_emergency_number", gettext_lazy("Police, not an emergency: %(number)s.")),

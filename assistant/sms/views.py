@@ -10,9 +10,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant.delivery.sending import outbound_status_update
 from assistant.privacy import normalize_phone
-from assistant.sms.conversation import MAX_TEXT
 from assistant.sms.services import inbound_message_handle
 from assistant.sms.webhooks import twilio_webhook
+from assistant.vocabulary import SMS_MAX_TEXT as MAX_TEXT
 
 logger = logging.getLogger(__name__)
 
