@@ -31,6 +31,8 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	@echo "==> Applying database migrations"
 	$(PY) manage.py migrate --noinput
+	@echo "==> Importing the newest of ICE's 287(g) lists bundled with the project (once)"
+	$(PY) manage.py import_287g --bundled
 	@echo "==> Loading the demo content"
 	$(PY) manage.py load_demo
 	@echo "==> Serving http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"

@@ -205,6 +205,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 # The SMS bot (assistant/sms/). Abuse limits: replies per number per hour, and the loop guard
 # that drops the same text arriving again and again (another bot answering ours).
+# ICE replaces its 287(g) lists every few days; past this many days an answer warns that
+# the list it comes from may be out of date.
+ICE_LIST_STALE_DAYS = env_int("ICE_LIST_STALE_DAYS", 14, minimum=1)
+
 SMS_REPLIES_PER_HOUR = env_int("SMS_REPLIES_PER_HOUR", 30, minimum=1)
 SMS_LOOP_REPEATS = env_int("SMS_LOOP_REPEATS", 3, minimum=2)
 SMS_LOOP_WINDOW_SECONDS = env_int("SMS_LOOP_WINDOW_SECONDS", 300, minimum=1)

@@ -1,7 +1,7 @@
 """Reads: what residents' pages and the SMS bot ask of the content."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Q
 
@@ -33,8 +33,43 @@ class AgreementFact:
 
 
 @dataclass(frozen=True)
+class ListStatus:
+    """Which of ICE's lists the answers come from, how old it is, and when we last looked."""
+
+    as_of: date
+    age_days: int
+    stale_after_days: int
+    checked_at: datetime | None = None
+
+    @property
+    def is_stale(self) -> bool:
+        """Return True when the list is older than organizers consider current."""
+        return self.age_days > self.stale_after_days
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One agency that polices the place, with the models it works with ICE under."""
+
+    agency_name: str
+    agency_kind: str
+    scope: str
+    model_labels: list[str]
+    since: date | None
+
+
+# Which agencies a resident deals with first: their sheriff and their city's police.
+_KIND_ORDER = {"sheriff": 0, "police": 1, "jail": 2, "other": 3, "state": 4}
+_SCOPE_ORDER = {"here": 0, "county": 1, "inside": 2, "statewide": 3}
+
+
+@dataclass(frozen=True)
 class PlaceAnswer:
-    """The computed answer for a place: never typed by hand, always from agreements."""
+    """The computed answer for a place: never typed by hand, always from agreements.
+
+    ``ice_list`` is None until one of ICE's lists has been imported: then there is no
+    answer at all, only "we have not loaded ICE's list yet".
+    """
 
     place: Place
     has_agreement: bool
@@ -43,6 +78,54 @@ class PlaceAnswer:
     pending: list[AgreementFact] = field(default_factory=list)
     ended: list[AgreementFact] = field(default_factory=list)
     changed_on: date | None = None
+    ice_list: ListStatus | None = None
+
+    @property
+    def has_list(self) -> bool:
+        """Return True when an ICE list stands behind this answer."""
+        return self.ice_list is not None
+
+    @property
+    def local(self) -> list[AgreementFact]:
+        """Return the agreements of agencies that police this place, not the state's."""
+        return [fact for fact in self.active if fact.scope != "statewide"]
+
+    @property
+    def statewide(self) -> list[AgreementFact]:
+        """Return the agreements of state agencies, which reach this place too."""
+        return [fact for fact in self.active if fact.scope == "statewide"]
+
+    @property
+    def statewide_agency_count(self) -> int:
+        """Return how many state agencies have an agreement in force."""
+        return len({fact.agency_name for fact in self.statewide})
+
+    @property
+    def headlines(self) -> list[Headline]:
+        """Return the local agencies with agreements, the sheriff and city police first."""
+        by_agency: dict[str, list[AgreementFact]] = {}
+        for fact in self.local:
+            by_agency.setdefault(fact.agency_name, []).append(fact)
+        heads = []
+        for name, facts in by_agency.items():
+            dates = [f.since for f in facts if f.since]
+            heads.append(
+                Headline(
+                    agency_name=name,
+                    agency_kind=facts[0].agency_kind,
+                    scope=facts[0].scope,
+                    model_labels=sorted({f.model_label for f in facts}),
+                    since=min(dates) if dates else None,
+                )
+            )
+        heads.sort(
+            key=lambda h: (
+                _SCOPE_ORDER.get(h.scope, 9),
+                _KIND_ORDER.get(h.agency_kind, 9),
+                h.agency_name,
+            )
+        )
+        return heads
 
     @property
     def models(self) -> list[str]:
@@ -83,8 +166,11 @@ def _fact(agreement: Agreement, scope: str) -> AgreementFact:
     )
 
 
-def place_answer(*, place: Place) -> PlaceAnswer:
+def place_answer(*, place: Place, ice_list: ListStatus | None = None) -> PlaceAnswer:
     """Return whether agencies policing ``place`` have 287(g) agreements, and which.
+
+    ``ice_list`` is the list the agreements come from (``ice_list_status()``); without one
+    the answer says nothing either way.
 
     A county is policed by its own agencies and by state agencies; city police inside it are
     listed apart (``inside``) because they police only part of it. A city is policed by its
@@ -121,6 +207,9 @@ def place_answer(*, place: Place) -> PlaceAnswer:
             pending.append(fact)
         else:
             ended.append(fact)
+    active.sort(
+        key=lambda f: (_SCOPE_ORDER.get(f.scope, 9), _KIND_ORDER.get(f.agency_kind, 9))
+    )
     return PlaceAnswer(
         place=place,
         has_agreement=bool(active),
@@ -129,6 +218,7 @@ def place_answer(*, place: Place) -> PlaceAnswer:
         pending=pending,
         ended=ended,
         changed_on=max(changed) if changed else None,
+        ice_list=ice_list,
     )
 
 

@@ -9,6 +9,7 @@ import functools
 import hashlib
 
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
@@ -21,9 +22,13 @@ BROWSER_MAX_AGE = 60
 
 
 def page_cache_key(*, language: str, path: str, version: int) -> str:
-    """Return the cache key of one rendered page."""
+    """Return the cache key of one rendered page.
+
+    The day is part of the key because pages say how many days old ICE's list is.
+    """
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]
-    return f"page:v{version}:{language}:{digest}"
+    day = timezone.localdate().isoformat()
+    return f"page:v{version}:{day}:{language}:{digest}"
 
 
 def cached_public_page(view):

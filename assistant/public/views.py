@@ -10,6 +10,7 @@ from assistant.content.selectors import (
 )
 from assistant.ops import health
 from assistant.places.models import Place
+from assistant.ice_import.selectors import ice_list_status
 from assistant.places.selectors import place_answer, places_for_query
 from assistant.public.explanations import models_explained
 from assistant.public.page_cache import cached_public_page
@@ -120,7 +121,7 @@ def state_detail(request, state_code):
     state = _state_or_404(state_code)
     if state_code != state_code.lower():
         return redirect(state.get_absolute_url(), permanent=True)
-    answer = place_answer(place=state)
+    answer = place_answer(place=state, ice_list=ice_list_status())
     return render(
         request,
         "assistant/state.html",
@@ -141,7 +142,7 @@ def place_detail(request, state_code, slug):
     )
     if state_code != state_code.lower():
         return redirect(place.get_absolute_url(), permanent=True)
-    answer = place_answer(place=place)
+    answer = place_answer(place=place, ice_list=ice_list_status())
     return render(
         request,
         "assistant/place.html",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assistant.ice_import.bundled import bundled_list_is_new, bundled_lists_newest
 from assistant.ice_import.report import import_report_lines
 from assistant.ice_import.services import ImportRefused, ice_lists_import
 from assistant.ice_import.sheets import SheetError, SheetFile
@@ -32,7 +33,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("participating", help="participatingAgencies….xlsx (or .csv)")
+        parser.add_argument(
+            "participating", nargs="?", help="participatingAgencies….xlsx (or .csv)"
+        )
+        parser.add_argument(
+            "--bundled",
+            action="store_true",
+            help=(
+                "Import the newest of ICE's lists shipped with the project, unless it (or a "
+                "newer list) is already imported. `make run` uses this."
+            ),
+        )
         parser.add_argument("--pending", help="pendingAgencies….xlsx (or .csv)")
         parser.add_argument(
             "--dry-run", action="store_true", help="Show what would change; write nothing."
@@ -46,8 +57,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        participating = _read(options["participating"])
-        pending = _read(options["pending"]) if options["pending"] else None
+        if options["bundled"]:
+            newest = bundled_lists_newest()
+            if newest is None:
+                raise CommandError("No ICE list is bundled with the project.")
+            if not bundled_list_is_new(newest):
+                self.stdout.write(
+                    f"ICE's list {newest.participating.name} (or a newer one) is already "
+                    "imported: nothing to do."
+                )
+                return
+            participating = _read(str(newest.participating))
+            pending = _read(str(newest.pending)) if newest.pending else None
+        elif options["participating"]:
+            participating = _read(options["participating"])
+            pending = _read(options["pending"]) if options["pending"] else None
+        else:
+            raise CommandError("Name ICE's participating agencies file, or use --bundled.")
         as_of = _date(options["as_of"]) if options["as_of"] else None
         try:
             result = ice_lists_import(
