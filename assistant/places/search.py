@@ -356,6 +356,12 @@ def _split_state(g: Gazetteer, key: str, channel: Channel) -> list[tuple[str, st
             continue
         tail, head = " ".join(words[-n:]), " ".join(words[:-n])
         state = g._state_by_name.get(tail)
+        alias = g._alias_by_key.get(tail)
+        if state is None and alias is not None and alias.target_kind == "counties":
+            # "Nueva York" after a place names the state its counties are in
+            in_states = {g._county_by_fips[f].state for f in alias.target_id.split("|")}
+            if len(in_states) == 1:
+                state = g._state_by_usps[in_states.pop()]
         if state is None and n == 1 and len(tail) == 2:
             state = g._state_by_usps.get(tail.upper())  # with a place before it: any channel
         if state is not None:
