@@ -359,10 +359,9 @@ class MatchIndex:
 
 
 def _prefer_kind(found: list[CountyRef], word: str) -> list[CountyRef]:
+    """Between Franklin County and Franklin city (VA), take what ICE's word says (County)."""
     if word == "city":
         preferred = [c for c in found if c.kind == "independent city"]
-    elif word:
-        preferred = [c for c in found if c.kind != "independent city"]
     else:
         preferred = [c for c in found if c.kind != "independent city"]
     return preferred or found
@@ -612,6 +611,7 @@ class _Matcher:
         self.spellings = spellings
         self.notes: list[str] = []
         self.type = fold(row.type)
+        self.city_why = ""
 
     # Results -----------------------------------------------------------------------------
     def placed(self, kind, counties=(), city=None) -> Placement:
@@ -868,7 +868,7 @@ class _Matcher:
             if counties:
                 self.notes.append("an airport police: the counties its name lists")
                 return self.placed(COUNTY, counties)
-        if getattr(self, "city_why", "") == "ambiguous":
+        if self.city_why == "ambiguous":
             missing = (
                 f"several places called “{name.title()}” in {self.state.name} in the gazetteer"
             )
@@ -876,7 +876,9 @@ class _Matcher:
             missing = (
                 f"no city or town called “{name.title()}” in {self.state.name} in the gazetteer"
             )
-        near = self.index.nearest_city_names(self.state, name) if name else []
+        near = []
+        if name and self.city_why != "ambiguous":
+            near = self.index.nearest_city_names(self.state, name)
         if near:
             missing += f" (nearest names: {', '.join(near)})"
         if column:
