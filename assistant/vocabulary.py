@@ -76,7 +76,10 @@ SECTION_FIELDS = {
 
 # --- ZIP codes ----------------------------------------------------------------------------
 # Five digits, optionally the ZIP+4 with or without its dash; group 1 is the five digits.
-ZIP_RE = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
+# ASCII digits only: "\d" also matches "١١٥٠١" and "１１５０１", which are no ZIP code.
+ZIP_RE = re.compile(r"^\s*([0-9]{5})(?:-?[0-9]{4})?\s*$")
+# A ZIP code inside a sentence ("my zip is 11501", "vivo en el 11501-1234").
+ZIP_IN_TEXT_RE = re.compile(r"(?<![0-9])([0-9]{5})(?:[- ]?[0-9]{4})?(?![0-9])")
 
 # --- SMS lengths --------------------------------------------------------------------------
 SMS_MAX_TEXT = 1600  # Twilio's own limit for one message

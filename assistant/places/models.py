@@ -81,6 +81,20 @@ class Place(models.Model):
         help_text=_("Census code: 2 digits for a state, 5 for a county."),
     )
     abbreviation = models.CharField(_("postal abbreviation"), max_length=2, blank=True)
+    kind_detail = models.CharField(
+        _("kind of county"),
+        max_length=40,
+        blank=True,
+        help_text=_("For a county: what the state calls it (parish, borough, independent city…)."),
+    )
+    gazetteer_id = models.CharField(
+        _("GeoNames id"),
+        max_length=12,
+        blank=True,
+        db_index=True,
+        help_text=_("For a city or town: its id in the GeoNames gazetteer."),
+    )
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     slug = models.SlugField(_("web address name"), max_length=140)
     search_key = models.CharField(max_length=140, db_index=True, editable=False)
 

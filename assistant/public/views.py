@@ -8,13 +8,12 @@ from assistant.content.selectors import (
     help_organizations_for_place,
     policy_notes_for_place,
 )
+from assistant.ice_import.selectors import ice_list_status
 from assistant.ops import health
 from assistant.places.models import Place
-from assistant.ice_import.selectors import ice_list_status
-from assistant.places.selectors import place_answer, places_for_query
+from assistant.places.selectors import place_answer, place_search
 from assistant.public.explanations import models_explained
 from assistant.public.page_cache import cached_public_page
-from assistant.vocabulary import ZIP_RE
 
 # A resident types a ZIP code, a county or a city; nothing real is longer than this.
 MAX_QUERY_LENGTH = 100
@@ -54,16 +53,26 @@ def search(request):
         return render(
             request, "assistant/search.html", {**context, "problem": "too_long"}, status=400
         )
-    places = places_for_query(query=query)
-    if len(places) == 1:
-        return redirect(places[0].get_absolute_url())
-    zip_match = ZIP_RE.match(query)
-    context["zip_code"] = zip_match.group(1) if zip_match else ""
-    if not places:
+    found = place_search(query=query, channel="web")
+    if found.place is not None:
+        return redirect(found.place.get_absolute_url())
+    context["zip_code"] = found.zip_code
+    if found.kind == "suggestions":
+        return render(
+            request,
+            "assistant/search.html",
+            {**context, "problem": "not_found", "suggestions": found.places},
+            status=404,
+        )
+    if found.kind == "none":
         return render(
             request, "assistant/search.html", {**context, "problem": "not_found"}, status=404
         )
-    return render(request, "assistant/search.html", {**context, "choices": places})
+    return render(
+        request,
+        "assistant/search.html",
+        {**context, "choices": found.places, "groups": found.by_state if found.grouped else []},
+    )
 
 
 def _state_or_404(state_code: str) -> Place:

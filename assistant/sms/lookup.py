@@ -98,7 +98,7 @@ class DbLookup:
 
     def places(self, *, query: str) -> list[PlaceInfo]:
         """Return the places a ZIP code, county or city name may mean."""
-        found = places_for_query(query=query)
+        found = places_for_query(query=query, channel="sms")
         for place in found:
             self._places[place.id] = place
         return [PlaceInfo(id=place.id, label=str(place)) for place in found]

@@ -11,14 +11,14 @@ class Command(BaseCommand):
         report = places_load()
         self.stdout.write(
             _(
-                "States: %(states)d. Counties: %(counties)d. ZIP codes: %(zips)d "
-                "(%(pairs)d ZIP-county pairs; %(skipped)d ZIP codes with no county skipped)."
+                "States: %(states)d. Counties: %(counties)d. Cities and towns: %(cities)d. "
+                "ZIP codes: %(zips)d (%(pairs)d ZIP-county pairs)."
             )
             % {
                 "states": report.states,
                 "counties": report.counties,
                 "zips": report.zip_codes,
                 "pairs": report.zip_county_pairs,
-                "skipped": report.zip_codes_without_county,
+                "cities": report.cities,
             }
         )
