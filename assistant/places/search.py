@@ -8,10 +8,7 @@ files in ``assistant/places/data/``); :func:`resolve` reads a query against it a
 
 from __future__ import annotations
 
-import csv
 import difflib
-import gzip
-import io
 import re
 import unicodedata
 from collections import defaultdict
@@ -20,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from assistant.places.gazetteer import DATA, gazetteer_rows
 from assistant.vocabulary import ZIP_IN_TEXT_RE
-
-DATA = Path(__file__).resolve().parent / "data"
 
 Channel = Literal["web", "sms"]
 
@@ -268,11 +264,7 @@ class Gazetteer:
     @classmethod
     def from_data_files(cls, folder: Path = DATA) -> Gazetteer:
         def rows(name):
-            path = folder / name
-            raw = path.read_bytes()
-            if name.endswith(".gz"):
-                raw = gzip.decompress(raw)
-            return csv.DictReader(io.StringIO(raw.decode("utf-8")))
+            return gazetteer_rows(name, folder)
 
         def split(value):
             return tuple(v for v in value.split("|") if v)

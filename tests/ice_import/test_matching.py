@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from assistant.ice_import.sheets import SheetFile, SheetRow, read_sheet
 
 from assistant.ice_import.matching import (
     ALIAS,
@@ -36,7 +37,6 @@ from assistant.ice_import.matching import (
     match_row,
     unwrap_safelink,
 )
-from assistant.ice_lists import SheetFile, SheetRow, read_sheet
 
 DATA = Path(__file__).resolve().parents[2] / "assistant" / "ice_import" / "data" / "ice-287g"
 FILES = sorted(DATA.glob("*.xlsx")) + sorted((DATA / "history").glob("*.xlsx"))
@@ -48,7 +48,7 @@ def _read(path: Path) -> list[SheetRow]:
 
 @pytest.fixture(scope="module")
 def index() -> MatchIndex:
-    return MatchIndex.from_packages()
+    return MatchIndex.from_gazetteer()
 
 
 @pytest.fixture(scope="module")
