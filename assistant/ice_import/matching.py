@@ -514,7 +514,7 @@ def _alias_placement(index: MatchIndex, state: StateRef, row, agency_kind: str):
 
 
 def match_row(row, index: MatchIndex) -> Placement:
-    """Return where ICE's row (an ``assistant.ice_import.sheets.SheetRow``) says the agency polices."""
+    """Return where ICE's row (a ``sheets.SheetRow``) says the agency polices."""
     state, state_typo = index.state(row.state)
     if state is None:
         return Placement(

@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from assistant.ice_import.sheets import SheetFile, SheetRow, read_sheet
 
 from assistant.ice_import.matching import (
     ALIAS,
@@ -37,6 +36,7 @@ from assistant.ice_import.matching import (
     match_row,
     unwrap_safelink,
 )
+from assistant.ice_import.sheets import SheetFile, SheetRow, read_sheet
 
 DATA = Path(__file__).resolve().parents[2] / "assistant" / "ice_import" / "data" / "ice-287g"
 FILES = sorted(DATA.glob("*.xlsx")) + sorted((DATA / "history").glob("*.xlsx"))
