@@ -394,6 +394,86 @@ def _statistical(text: str, *, allowed: set[str], minimum: float) -> Detection:
     return Detection("", "unsure")
 
 
+# Opt-out words that also end or start a sentence ("STOP please", "stop texting me", "por
+# favor pare"). Only words that mean nothing else at either end of a text: "cancel", "end",
+# "parar" or "arreter" can end an ordinary question ("la police peut m'arreter ?").
+_OPT_OUT_EDGE_WORDS = {
+    "en": "STOP|STOPALL|UNSUBSCRIBE|OPTOUT",
+    "es": "PARE",
+    "pt-br": "PARE",
+    "ht": "SISPANN",
+    "tl": "HINTO|TIGIL",
+    # Not DỪNG: without its accents it is "dung", "use" or "right".
+    "vi": "NGỪNG",
+    "ru": "СТОП|ОТПИСАТЬСЯ",
+}
+# Scripts without spaces between words: the word is a prefix or suffix of the text.
+_OPT_OUT_EDGE_UNSPACED = {"zh-hans": "停止|退订", "ko": "중지|수신거부"}
+
+
+@lru_cache(maxsize=1)
+def _opt_out_edges() -> tuple[dict[str, str], dict[str, str]]:
+    spaced: dict[str, str] = {}
+    for code, words in _OPT_OUT_EDGE_WORDS.items():
+        for word in words.split("|"):
+            # A word two languages share ("pare") says nothing about which one it is.
+            spaced[fold(word)] = "" if fold(word) in spaced else code
+    unspaced = {
+        word: code for code, words in _OPT_OUT_EDGE_UNSPACED.items() for word in words.split("|")
+    }
+    return spaced, unspaced
+
+
+def opt_out_language(text: str) -> str | None:
+    """Return the language of the STOP word ``text`` starts or ends with ("" for STOP, which
+    every language uses), or None when it is no opt-out.
+
+    A whole-message keyword (``keyword()``) also opts out; this adds the sentences carriers
+    treat as one: "STOP please", "stop texting me", "por favor pare".
+    """
+    folded = fold(text or "")
+    words = folded.split()
+    if not words:
+        return None
+    spaced, unspaced = _opt_out_edges()
+    for word in {words[0], words[-1], "".join(words[:2]), "".join(words[-2:])}:
+        if word in spaced:
+            return "" if word == "STOP" else spaced[word]
+    for word, code in unspaced.items():
+        if folded.startswith(word) or folded.endswith(word):
+            return code
+    return None
+
+
+def language_named(text: str) -> str:
+    """Return the code of the language ``text`` names, in its own name or in English
+    ("español", "espanol", "tieng viet", "Spanish"), else ""."""
+    return _language_names().get(fold(text or ""), "")
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    names = {fold(name): code for code, name in LANGUAGE_MENU}
+    extra = {
+        "en": "ENGLISH|INGLES|ANGLE",
+        "es": "SPANISH|ESPANOL|CASTELLANO",
+        "zh-hans": "CHINESE|中文|汉语|普通话|国语|MANDARIN",
+        "vi": "VIETNAMESE|TIENG VIET",
+        "tl": "TAGALOG|FILIPINO",
+        "ko": "KOREAN|한국어|한국말",
+        "ar": "ARABIC|العربية|عربي",
+        "ht": "HAITIAN|CREOLE|KREYOL|KREYOL AYISYEN|HAITIAN CREOLE",
+        "pt-br": "PORTUGUESE|PORTUGUES",
+        "fr": "FRENCH|FRANCAIS",
+        "ru": "RUSSIAN|РУССКИЙ|ПО РУССКИ",
+        "fa": "PERSIAN|FARSI|فارسی",
+    }
+    for code, words in extra.items():
+        for word in words.split("|"):
+            names[fold(word)] = code
+    return names
+
+
 def keyword(text: str) -> str:
     """Return "stop", "start", "help", "delete", "language", "subscribe" or "menu", else ""."""
     return keyword_and_language(text)[0]
