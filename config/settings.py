@@ -215,6 +215,9 @@ SMS_LOOP_WINDOW_SECONDS = env_int("SMS_LOOP_WINDOW_SECONDS", 300, minimum=1)
 # Languages whose accents would force the costly UCS-2 encoding (Spanish á í ó ú, Portuguese
 # ã õ ç, French ç ê â …). Listed here: keep the accents; otherwise send the GSM-7 form.
 SMS_KEEP_ACCENTS = env_list("SMS_KEEP_ACCENTS", [])
+# What HELP gives as the operator's contact (a phone number, an e-mail or a web page).
+# Empty: HELP points to the site's home page in the resident's language.
+SMS_HELP_CONTACT = env.str("SMS_HELP_CONTACT", default="").strip()
 # Delivery (see "Delivery" in README.md). Pacing is shared by all workers through Redis and
 # counted in segments per second per sender; a long code allows 1. 0 turns pacing off.
 SMS_PACE_DEFAULT = env_float("SMS_PACE_DEFAULT", 1.0)

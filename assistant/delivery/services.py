@@ -92,20 +92,23 @@ def _enqueue_many(task, message_ids: list[int]) -> None:
         )
 
 
-def replies_dispatch(*, to: str, bodies: list[str], language: str) -> list[str]:
+def replies_dispatch(
+    *, to: str, bodies: list[str], language: str, in_twiml: bool = False
+) -> list[str]:
     """Queue the replies to an inbound message; return the ones the webhook must answer itself.
 
     When the broker is reachable the replies are queued and the list is empty. When it is
     down, the replies are recorded as answered in the webhook's TwiML (channel "twiml", their
     number and text not kept) and returned for the webhook to put in its response. Either way
-    every reply has a row, so nothing is lost.
+    every reply has a row, so nothing is lost. ``in_twiml`` answers in the TwiML whatever
+    the broker's state (the confirmation of an opt-out, which the queue would not send).
     """
 
     bodies = [body for body in bodies if body]
     if not bodies:
         return []
     sender = get_backend().sender
-    if broker_state() != "down":
+    if not in_twiml and broker_state() != "down":
         with transaction.atomic():
             messages = [
                 _new_message(to=to, body=b, purpose="reply", language=language, sender=sender)
@@ -134,8 +137,10 @@ def replies_dispatch(*, to: str, bodies: list[str], language: str) -> list[str]:
                 )
             )
         OutboundMessage.objects.bulk_create(records)
-    logger.warning(
-        "Broker down: answered %d repl%s in TwiML (messages %s).",
+    logger.log(
+        logging.INFO if in_twiml else logging.WARNING,
+        "%s: answered %d repl%s in TwiML (messages %s).",
+        "Opt-out" if in_twiml else "Broker down",
         len(records),
         "y" if len(records) == 1 else "ies",
         ", ".join(str(m.pk) for m in records),

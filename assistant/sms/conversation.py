@@ -6,19 +6,25 @@ wants done (opt out, opt back in, erase) comes back as ``Turn.effect`` for the c
 persist. The webhook and the admin simulator both call ``converse``.
 """
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from assistant.sms.compose import Verbatim, fit_sentences, pack
+from assistant.delivery.segments import count_segments
+from assistant.sms.compose import Verbatim, budget_for, fit_sentences, pack
 from assistant.sms.language import (
     LANGUAGE_CODES,
     LANGUAGE_MENU,
+    UCS2_LANGUAGES,
     detect_language,
     keyword_and_language,
+    language_named,
+    opt_out_language,
 )
 from assistant.vocabulary import (
     MODEL_SHORT_MEANINGS,
@@ -36,6 +42,20 @@ MAX_CHOICES = 9
 MODEL_LABELS = MODEL_SHORT_NAMES
 MODEL_MEANINGS = MODEL_SHORT_MEANINGS
 
+# The whole first turn in one message: who we are, how to get the answer, the privacy line
+# and how to change language. Kept short so it costs at most 2 segments in GSM-7 and 3 in
+# UCS-2 (Vietnamese, Russian ...) once translated.
+FIRST_WELCOME = gettext_lazy(
+    "Know Your Police: do police near you work with ICE? Send your ZIP code or county. SMS is "
+    "not private. DELETE erases your data. STOP stops. 0: other language."
+)
+# Asked in English and Spanish when the first text does not tell the language.
+LANGUAGE_ASK = gettext_lazy("Send the number of your language:")
+OPTED_OUT = gettext_lazy("You will get no more messages. Text START to come back.")
+HELP_CONTACT = gettext_lazy("Contact: %(contact)s")
+GUIDE_NOT_TRANSLATED = gettext_lazy(
+    "The local guide for this is not translated yet. Read it in %(language)s: %(url)s"
+)
 WELCOME = gettext_lazy(
     "Welcome to Know Your Police. We tell you if police near you work with ICE, and how to "
     "report a crime safely."
@@ -71,6 +91,9 @@ LINK = gettext_lazy("More: %(url)s")
 PLACE_MENU = gettext_lazy(
     "1 What it means here\n2 Reporting a crime\n3 Your rights\n4 Local help\n0 Language"
 )
+# The same menu on one line, for an answer that would not fit the turn's budget with the
+# full one (long answers in UCS-2 languages).
+PLACE_MENU_SHORT = gettext_lazy("1 Meaning, 2 Report a crime, 3 Rights, 4 Help, 0 Language")
 MEANING_NONE = gettext_lazy(
     "No 287(g) agreement means local police have not agreed to do ICE's work. ICE can still "
     "act on its own."
@@ -196,8 +219,15 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     text = _clean_input(text)
     word, word_language = keyword_and_language(text)
     # STOP wins over everything, whatever menu is open; START only means something after it.
-    if word == "stop":
-        return Turn(replace(state, opted_out=True), [], state.language or "en", Effect.OPT_OUT)
+    stop_language = opt_out_language(text)
+    if word == "stop" or stop_language is not None:
+        if state.opted_out:
+            return Turn(state, [], state.language or "en")
+        language = (
+            state.language or word_language or stop_language or detect_language(text).language
+        ) or "en"
+        # The one confirmation carriers expect; the last message until START.
+        return _turn(replace(state, opted_out=True), language, [OPTED_OUT], effect=Effect.OPT_OUT)
     if state.opted_out:
         if word == "start":
             state = replace(state, opted_out=False)
@@ -208,11 +238,14 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
         language = state.language or word_language or "en"
         return _turn(State(), language, [DELETED], effect=Effect.ERASE)
 
+    named = language_named(text)
+    if named:
+        return _language_chosen(state, named, lookup)
     if not state.language:
         return _first_message(state, text, word, word_language, lookup)
     language = state.language
     if word == "help":
-        return _turn(state, language, [HELP])
+        return _turn(state, language, _help_parts(language))
     if word == "language":
         return _language_menu(state, language)
     if word == "subscribe":
@@ -223,7 +256,7 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
         return _turn(state, language, [ONLY_TEXT])
 
     digits = text.strip()
-    if state.menu == "language" and digits.isdigit() and 1 <= int(digits) <= len(LANGUAGE_MENU):
+    if state.menu == "language" and _menu_number(digits):
         return _language_chosen(state, LANGUAGE_CODES[int(digits) - 1], lookup)
     if state.menu == "pick" and digits.isdigit() and 1 <= int(digits) <= len(state.choices):
         place_id = state.choices[int(digits) - 1]
@@ -238,6 +271,35 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     if found is not None:
         return found
     return _turn(state, language, [NOT_UNDERSTOOD if state.place_id else NOT_FOUND])
+
+
+def turn_budget(language: str) -> int:
+    """Return the segments one turn (all its replies) may cost in ``language``."""
+    return 3 if language in UCS2_LANGUAGES else 2
+
+
+def turn_segments(replies: list[str]) -> int:
+    """Return what a turn's replies cost, in segments."""
+    return sum(count_segments(body).segments for body in replies)
+
+
+def may_repeat(text: str) -> bool:
+    """Return True for what a resident resends when a reply is slow: a ZIP code, a menu
+    number or a keyword. The loop guard (assistant/services/sms_inbound.py) lets these
+    through, within the hourly limit; another bot's echo is a sentence."""
+    text = _clean_input(text)
+    return bool(ZIP_RE.match(text)) or text.isdigit() or bool(keyword_and_language(text)[0])
+
+
+def _menu_number(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= len(LANGUAGE_MENU)
+
+
+def _help_parts(language: str) -> list:
+    contact = settings.SMS_HELP_CONTACT
+    if contact:
+        return [HELP, (HELP_CONTACT, {"contact": contact})]
+    return [HELP, (LINK, {"url": f"{settings.PUBLIC_BASE_URL}/{language}/"})]
 
 
 def _clean_input(text: str) -> str:
@@ -274,37 +336,48 @@ def language_menu_text() -> Verbatim:
     )
 
 
-def _welcome_parts() -> list:
-    return [WELCOME, ASK_PLACE, PRIVACY, LANGUAGE_PROMPT]
-
-
 def _first_message(state: State, text: str, word: str, word_language: str, lookup) -> Turn:
+    if state.menu == "language" and _menu_number(text):
+        # The answer to the language question we asked: never ask it again.
+        return _language_chosen(state, LANGUAGE_CODES[int(text) - 1], lookup)
     if word:
         detection_language = word_language
     else:
         detection_language = detect_language(text).language
     places = _places_for(text, lookup) if text and not word else []
     if word == "language" or (not detection_language and not places):
-        # Unsure: say it in English and Spanish, and let the resident pick.
-        state = replace(state, menu="language")
-        with translation.override("en"):
-            english = [str(p) for p in _welcome_parts()]
-        with translation.override("es"):
-            spanish = [str(p) for p in _welcome_parts()]
-        bodies = pack(english, language="en") + pack(spanish, language="es")
-        bodies += pack([language_menu_text()], language="en")
-        return Turn(state, bodies, "en")
+        return _ask_language(state)
     language = detection_language or "en"
-    state = replace(state, language=language, menu="language")
-    welcome = _render(language, [*_welcome_parts(), language_menu_text()])
+    state = replace(state, language=language, menu="")
+    if word == "help":
+        return _turn(state, language, _help_parts(language))
     if places:
         turn = _places_turn(state, places, language, lookup)
-        return Turn(turn.state, welcome + turn.replies, language)
-    if word == "help":
-        return Turn(state, _render(language, [HELP, language_menu_text()]), language)
+        welcome = _render(language, [FIRST_WELCOME])
+        return Turn(turn.state, _merge(welcome + turn.replies, language), language)
     if word == "subscribe":
-        return Turn(state, welcome + _render(language, [SUBSCRIBE_NEEDS_PLACE]), language)
-    return Turn(state, welcome, language)
+        return _turn(state, language, [FIRST_WELCOME, SUBSCRIBE_NEEDS_PLACE])
+    return _turn(state, language, [FIRST_WELCOME])
+
+
+def _ask_language(state: State) -> Turn:
+    """Ask for the language in English and Spanish, with the menu that answers it."""
+    state = replace(state, menu="language")
+    asks = []
+    for language in ("en", "es"):
+        with translation.override(language):
+            asks.append(str(LANGUAGE_ASK))
+    bodies = pack([Verbatim(" / ".join(asks)), language_menu_text()], language="en")
+    return Turn(state, bodies, "en")
+
+
+def _merge(bodies: list[str], language: str) -> list[str]:
+    """Return ``bodies`` joined into one message when that costs no more segments."""
+    joined = "\n".join(bodies)
+    if len(bodies) > 1 and count_segments(joined).segments <= turn_segments(bodies):
+        if count_segments(joined).segments <= budget_for(language):
+            return [joined]
+    return bodies
 
 
 def _subscribe(state: State, language: str, lookup: Lookup) -> Turn:
@@ -325,16 +398,24 @@ def _language_menu(state: State, language: str) -> Turn:
 
 
 def _language_chosen(state: State, language: str, lookup: Lookup) -> Turn:
+    first = not state.language
     state = replace(state, language=language, menu="place" if state.place_id else "")
     if state.place_id:
         with translation.override(language):
             parts = [str(LANGUAGE_SET), *_place_parts(state, language, lookup)]
         return Turn(state, pack(parts, language=language), language)
+    if first:
+        # The resident's first reply in their language: it carries the privacy line.
+        return _turn(state, language, [FIRST_WELCOME])
     return _turn(state, language, [LANGUAGE_SET, ASK_PLACE])
 
 
 def _places_for(text: str, lookup: Lookup) -> list[PlaceInfo]:
     if len(text) > 120 or not any(ch.isalnum() for ch in text):
+        return []
+    # "hi", "ok", "me", "in": a two-letter word alone is a word, not a state. A state is
+    # found by its full name, or after a county or city ("Nassau County, NY").
+    if re.fullmatch(r"[^\w]*\w{1,2}[^\w]*", text):
         return []
     return lookup.places(query=text)
 
@@ -394,13 +475,33 @@ def _place_parts(state: State, language: str, lookup: Lookup) -> list[str]:
 
 
 def _place_reply(state: State, language: str, lookup: Lookup) -> Turn:
-    return Turn(state, pack(_place_parts(state, language, lookup), language=language), language)
+    parts = _place_parts(state, language, lookup)
+    *answer, link, menu = parts
+    with translation.override(language):
+        short_menu = str(PLACE_MENU_SHORT)
+    # The answer always; then what fits the turn's budget: the page link and the menu, or
+    # the menu on one line, or that menu alone (every menu item carries the link).
+    for candidate in ([*answer, link, menu], [*answer, link, short_menu], [*answer, short_menu]):
+        bodies = pack(candidate, language=language)
+        if turn_segments(bodies) <= turn_budget(language):
+            break
+    return Turn(state, bodies, language)
 
 
 def _section_reply(state: State, language: str, section: str, lookup: Lookup) -> Turn:
     guide = lookup.guide_section(place_id=state.place_id, section=section, language=language)
     url = lookup.place_url(place_id=state.place_id, language=language)
     with translation.override(language):
+        if guide and guide.text.strip() and _unreadable_fallback(guide, language):
+            # English sent in UCS-2 costs three times as much and is cut to fit: say, in the
+            # resident's language, what is true everywhere and where the local text is.
+            link = str(LINK) % {"url": url}
+            parts = _generic_section(section, lookup.answer(place_id=state.place_id), url)
+            name = _language_name(guide.language)
+            note = str(GUIDE_NOT_TRANSLATED) % {"language": name, "url": url}
+            text = "\n".join(p for p in parts if p != link)
+            body = fit_sentences(head="", text=text, tail=note, language=language)
+            return Turn(replace(state, menu="place", choices=()), [body], language)
         if guide and guide.text.strip():
             bodies = [_guide_body(guide, language, str(LINK) % {"url": url})]
             return Turn(replace(state, menu="place", choices=()), bodies, language)
@@ -410,11 +511,21 @@ def _section_reply(state: State, language: str, section: str, lookup: Lookup) ->
     return Turn(new_state, pack(parts, language=language), language)
 
 
+def _unreadable_fallback(guide: GuideText, language: str) -> bool:
+    """Return True when the guide fell back to another language and the reply is UCS-2."""
+    return guide.fell_back and guide.language != language and language in UCS2_LANGUAGES
+
+
+def _language_name(code: str) -> str:
+    """Return the name of language ``code`` in the active language ("Angle" in Kreyol)."""
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
 def _guide_notes(guide: GuideText) -> list[str]:
     """Return what the reply must say about the guide text's language, in the active one."""
     notes = []
     if guide.fell_back:
-        name = translation.get_language_info(guide.language)["name_local"]
+        name = _language_name(guide.language)
         template = FELL_BACK_STALE if guide.fallback_reason == "stale" else FELL_BACK
         notes.append(str(template) % {"language": name})
     if not guide.reviewed:

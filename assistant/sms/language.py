@@ -49,7 +49,7 @@ _LANGID_CODES = {
     "fa": "fa",
 }
 # Below this normalized probability the identifier is guessing.
-LANGID_MIN_CONFIDENCE = 0.6
+LANGID_MIN_CONFIDENCE = 0.9
 
 
 def fold(text: str) -> str:
@@ -188,29 +188,109 @@ def keywords_for(name: str, language: str) -> list[str]:
     return _KEYWORDS[name].get(language, "").split("|") if _KEYWORDS[name].get(language) else []
 
 
-# Greetings and words common in a first message, per language, where the statistical model
-# is weak (one or two words). A word listed for two languages counts for neither.
-_GREETINGS = {
-    "en": "hello|hi|hey|help|need|please|thanks|thank you|police|good morning|i",
-    "es": "hola|buenos|buenas|dias|tardes|ayuda|necesito|quiero|gracias|por favor|policia|"
-    "informacion|ayudame|que|tengo|estoy",
-    "pt-br": "ola|oi|bom|boa|dia|tarde|preciso|ajuda|obrigado|obrigada|quero|policia|voce|"
-    "estou|tenho",
-    "fr": "bonjour|bonsoir|salut|besoin|aide|merci|svp|je|j|ai|suis|s il vous plait|police",
-    "ht": "bonjou|bonswa|mwen|bezwen|ed|mesi|kijan|sak pase|souple|polis|ou|nou|konnen",
-    "tl": "salamat|po|kumusta|kamusta|magandang|umaga|hapon|tulong|kailangan|ako|ko|ng|"
-    "pulis|paano|opo",
-    "vi": "xin chao|chao|cam on|giup|toi|can",
+# Words common in a first message, per language: greetings, pronouns, the small words of
+# each language, and the words of this help line's subject, written as residents type them
+# (no accents: the text is folded before it is compared). Short texts are where statistical
+# models fail ("bonjou" is one word, "ki sa sa ye" looks Tagalog to py3langid). A word
+# listed for two languages counts for neither: "que" is Spanish, Portuguese and French, so it
+# says nothing. English words count for less, because residents of every language mix them
+# in ("pls help po", "hi, necesito ayuda"); "ICE" and "ZIP" count for nothing.
+_WORDS = {
+    "en": "hello|hi|hey|help|need|please|pls|plz|thanks|thank|thank you|good|morning|evening|"
+    "afternoon|night|i|im|i m|my|is|are|the|do|does|what|whats|how|who|can|with|work|working|"
+    "works|here|it|if|safe|report|crime|want|scared|afraid|number|got|from|church|know|will|"
+    "ask|status|rights|house|home|comes|call|without|papers|looking|for|about|sheriff|county|"
+    "jail|cops|someone|told|text|this|question|have|was|victim|domestic|outside|on|picked|up|"
+    "yesterday|neighbor|town|city|where|there|they|and|or|you|your|of|at|be|should|would|"
+    "could|police department|lawyer|attorney|arrested|detained|people|wife|husband",
+    "es": "hola|holi|buenos|buenas|buen|dias|tardes|noches|ayuda|ayudenme|ayudeme|ayudame|"
+    "necesito|quiero|gracias|informacion|tengo|estoy|aqui|trabaja|trabajan|inmigracion|"
+    "migracion|migra|llama|llamo|llamar|miedo|pueden|puede|puedo|esposo|esposa|detenido|"
+    "detuvieron|hago|reportar|robo|mi|mis|derechos|cuales|pregunta|decir|soy|ocupo|onda|"
+    "codigo|el|del|condado|victima|esto|quisiera|ciudad|con|los|las|una|hay|donde|pasa|"
+    "usted|ustedes|tambien|pero|porque|cuando|senor|senora|hijo|hija|ayudar|saber si|"
+    "papeles|mande|oiga|ahorita|ahora|hacer|estatus|abogado|yo|les|de",
+    "pt-br": "ola|oi|bom|boa|noite|preciso|ajuda|obrigado|obrigada|quero|voce|voces|vc|vcs|"
+    "estou|tenho|com|medo|nao|eu|meu|minha|pra|pro|daqui|trabalha|trabalham|ajudar|ligar|"
+    "fala|falam|portugues|gente|tudo|direitos|quais|sao|preso|presa|pelo|pela|imigracao|"
+    "xerife|cep|advogado|isso|isto|vitima|queria|acontece|uma|um|roubo|posso|chamar|meus|"
+    "minhas|tambem|porque|quando|obg|brigado|ta|estao|sim|seu|sua|onde|fazer|em|do|de",
+    "fr": "bonjour|bonsoir|salut|coucou|slt|cc|besoin|aide|merci|svp|stp|s il vous plait|je|j|"
+    "ai|suis|est|ce|c|qu|vous|etes|avec|travaille|travaillent|ici|pas|papiers|papier|mes|"
+    "droits|mon|ma|mari|femme|ete|arrete|par|veux|voudrais|signaler|vol|beaucoup|parlez|"
+    "francais|quoi|peur|d|appeler|l|sherif|une|aidez|moi|avocat|peut|demander|nouveau|faire|"
+    "vient|chez|victime|conjugale|sans|il|elle|nous|et|au|aux|du|des|les|oui|non|quel|quels|"
+    "quelle|comment|pourquoi|dois|peux|sont|renseignement|renseignements|de",
+    "ht": "bonjou|bonswa|mwen|m|bezwen|ed|sak pase|sak|pase|kijan|mache|eske|lapolis|isit|"
+    "travay|ak|gen|papye|pe|rele|mesi|anpil|ede|souple|tanpri|ki|dwa|arete|vle|fe|yon|rapo|"
+    "sekirite|pou|polis|kesyon|kreyol|enfomasyon|avoka|ye|ap|fet|nou|pale|mande|yo|vole|"
+    "cherif|imigrasyon|konprann|zanmi|kisa|konnen|kote|paske|tou|li|bay|kounye a|ayisyen",
+    "tl": "salamat|po|opo|kumusta|kamusta|magandang|umaga|hapon|gabi|tulong|kailangan|ako|ko|"
+    "ng|pulis|paano|ano|ito|gamitin|natatakot|takot|tumawag|ang|ba|dito|nakikipagtulungan|"
+    "tanong|pwede|puwede|magtanong|wala|akong|mga|karapatan|hinuli|asawa|gusto|mag|nakaw|"
+    "saan|humingi|ligtas|tagalog|nandito|trabaho|lang|pilipino|naman|yung|ung|sana|hindi|"
+    "oo|nga|kayo|ninyo|namin|sila|siya|kasi|paki|pakitulungan|mo",
+    "vi": "xin chao|chao|cam on|giup|giup do|toi|khong|canh sat|canh|sat|lam viec|lam|viec|"
+    "nguoi|cua|hoi|muon|biet|quyen|giay|giay to|tieng|viet|tieng viet|bat|bao cao|cao|pham|"
+    "toi pham|an toan|luat su|thong tin|di tru|den|nha|cuop|ban|anh|chi|em|duoc|gi|nay|"
+    "voi|o day|co|truong|hop tac|sao|de|alo|vay|nhe|roi|dang|cho toi",
+}
+# Words that are not evidence of any language: what residents of every language type.
+_NO_LANGUAGE = {"ICE", "ZIP", "OK", "SMS", "911", "287G", "287", "G", "INFO", "POLICE", "POLICIA"}
+ENGLISH_WEIGHT = 0.25
+_ARABIC_WORDS = {
+    "fa": "سلام|درود|ممنون|مرسی|خوبید|خوبی|است|دارم|میخوام|کمک|لطفا|چطور|وقت بخیر|بخیر",
+    "ar": "مرحبا|اهلا|أهلا|السلام|عليكم|شكرا|أحتاج|احتاج|هل|الشرطة|ليس|لدي|أريد|اريد|عندي|"
+    "ممكن|هي|انا|أنا|كيف|هذا|هذه|من فضلك|فضلك|ساعدني|مساعدة|الخير|صباح|مساء",
 }
 
 
-@lru_cache(maxsize=1)
-def _greeting_table() -> dict[str, set[str]]:
+def _word_table(words_by_language: dict[str, str]) -> dict[str, str]:
     table: dict[str, set[str]] = {}
-    for code, words in _GREETINGS.items():
+    for code, words in words_by_language.items():
         for word in words.split("|"):
             table.setdefault(fold(word), set()).add(code)
-    return {word: codes for word, codes in table.items() if len(codes) == 1}
+    return {word: codes.pop() for word, codes in table.items() if len(codes) == 1}
+
+
+@lru_cache(maxsize=1)
+def _latin_table() -> dict[str, str]:
+    return _word_table(_WORDS)
+
+
+@lru_cache(maxsize=1)
+def _arabic_table() -> dict[str, str]:
+    return _word_table(_ARABIC_WORDS)
+
+
+def _squeezed(word: str) -> str:
+    # "holaaa", "helllo", "pleasee": letters typed again for warmth or by mistake.
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _word_votes(text: str, table: dict[str, str]) -> dict[str, float]:
+    words = [word for word in fold(text).split() if word not in _NO_LANGUAGE]
+    votes: dict[str, float] = {}
+    for index, word in enumerate(words):
+        pair = " ".join(words[index : index + 2])
+        candidates = [pair] if index + 1 < len(words) else []
+        candidates.append(word)
+        for candidate in candidates:
+            code = table.get(candidate) or table.get(_squeezed(candidate))
+            if code:
+                weight = ENGLISH_WEIGHT if code == "en" else 1.0
+                votes[code] = votes.get(code, 0.0) + weight
+    return votes
+
+
+def _winner(votes: dict[str, float]) -> str:
+    """Return the language with the most votes, or "" when two are close."""
+    if not votes:
+        return ""
+    ranked = sorted(votes.items(), key=lambda item: -item[1])
+    if len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= 0.5:
+        return ranked[0][0]
+    return ""
 
 
 @lru_cache(maxsize=1)
@@ -235,7 +315,10 @@ class Detection:
 
 
 _PERSIAN_LETTERS = set("پچژگکی")
-_VIETNAMESE_LETTERS = set("ăâđêôơưĂÂĐÊÔƠƯ")
+# Kaf, yeh, teh marbuta and alef maksura as Arabic writes them; Persian has its own kaf and yeh.
+_ARABIC_LETTERS = set("كيةى")
+_VIETNAMESE_LETTERS = set("ăđơưĂĐƠƯ")
+_LATIN_LANGUAGES = {"en", "es", "pt-br", "fr", "ht", "tl", "vi"}
 
 
 def _script_language(text: str) -> str:
@@ -269,42 +352,126 @@ def detect_language(text: str) -> Detection:
     if script and script != "arabic":
         return Detection(script, "script")
     if script == "arabic":
-        if any(ch in _PERSIAN_LETTERS for ch in text) or fold(text) in {"سلام", "درود"}:
-            return Detection("fa", "script")
-        if "ة" in text or "ى" in text or fold(text) in {"مرحبا", "السلام عليكم", "اهلا"}:
-            return Detection("ar", "script")
-        return _statistical(text, allowed={"ar", "fa"})
+        return _arabic_script_language(text)
+    # Only Vietnamese has these letters; "â", "ê" and "ô" are French and Portuguese too.
     if any(ch in _VIETNAMESE_LETTERS for ch in text) or any(
         0x1EA0 <= ord(ch) <= 0x1EF9 for ch in text
     ):
         return Detection("vi", "script")
-    words = fold(text).split()
     if not any(ch.isalpha() for ch in text):
         return Detection("", "no words")
-    votes: dict[str, int] = {}
-    table = _greeting_table()
-    for index, word in enumerate(words):
-        pair = " ".join(words[index : index + 2])
-        for candidate in (pair, word):
-            for code in table.get(candidate, ()):
-                votes[code] = votes.get(code, 0) + 1
+    votes = _word_votes(text, _latin_table())
     if votes:
-        ranked = sorted(votes.items(), key=lambda item: -item[1])
-        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
-            return Detection(ranked[0][0], "words")
-    return _statistical(text)
+        winner = _winner(votes)
+        return Detection(winner, "words" if winner else "unsure")
+    return _statistical(text, allowed=_LATIN_LANGUAGES, minimum=LANGID_MIN_CONFIDENCE)
 
 
-def _statistical(text: str, allowed: set[str] | None = None) -> Detection:
-    ranking = _identifier().rank(text)
-    for code, probability in ranking:
-        ours = _LANGID_CODES.get(code)
-        if allowed and ours not in allowed:
-            continue
-        if probability >= LANGID_MIN_CONFIDENCE or allowed:
-            return Detection(ours, "statistical")
-        break
+def _arabic_script_language(text: str) -> Detection:
+    """Tell Persian from Arabic: letters only one of them uses, then their common words."""
+    if any(ch in _PERSIAN_LETTERS for ch in text):
+        return Detection("fa", "script")
+    if any(ch in _ARABIC_LETTERS for ch in text):
+        return Detection("ar", "script")
+    winner = _winner(_word_votes(text, _arabic_table()))
+    if winner:
+        return Detection(winner, "words")
+    return _statistical(text, allowed={"ar", "fa"}, minimum=LANGID_MIN_CONFIDENCE)
+
+
+def _statistical(text: str, *, allowed: set[str], minimum: float) -> Detection:
+    """Return py3langid's best guess among ``allowed`` when it is at least ``minimum`` sure.
+
+    The probabilities are renormalized over ``allowed``: a language we do not speak cannot
+    win, and cannot hide that two of ours are close either.
+    """
+    ranking = [(_LANGID_CODES[code], p) for code, p in _identifier().rank(text)]
+    ranking = [(code, p) for code, p in ranking if code in allowed]
+    total = sum(p for _code, p in ranking) or 1.0
+    code, probability = ranking[0]
+    if probability / total >= minimum:
+        return Detection(code, "statistical")
     return Detection("", "unsure")
+
+
+# Opt-out words that also end or start a sentence ("STOP please", "stop texting me", "por
+# favor pare"). Only words that mean nothing else at either end of a text: "cancel", "end",
+# "parar" or "arreter" can end an ordinary question ("la police peut m'arreter ?").
+_OPT_OUT_EDGE_WORDS = {
+    "en": "STOP|STOPALL|UNSUBSCRIBE|OPTOUT",
+    "es": "PARE",
+    "pt-br": "PARE",
+    "ht": "SISPANN",
+    "tl": "HINTO|TIGIL",
+    # Not DỪNG: without its accents it is "dung", "use" or "right".
+    "vi": "NGỪNG",
+    "ru": "СТОП|ОТПИСАТЬСЯ",
+}
+# Scripts without spaces between words: the word is a prefix or suffix of the text.
+_OPT_OUT_EDGE_UNSPACED = {"zh-hans": "停止|退订", "ko": "중지|수신거부"}
+
+
+@lru_cache(maxsize=1)
+def _opt_out_edges() -> tuple[dict[str, str], dict[str, str]]:
+    spaced: dict[str, str] = {}
+    for code, words in _OPT_OUT_EDGE_WORDS.items():
+        for word in words.split("|"):
+            # A word two languages share ("pare") says nothing about which one it is.
+            spaced[fold(word)] = "" if fold(word) in spaced else code
+    unspaced = {
+        word: code for code, words in _OPT_OUT_EDGE_UNSPACED.items() for word in words.split("|")
+    }
+    return spaced, unspaced
+
+
+def opt_out_language(text: str) -> str | None:
+    """Return the language of the STOP word ``text`` starts or ends with ("" for STOP, which
+    every language uses), or None when it is no opt-out.
+
+    A whole-message keyword (``keyword()``) also opts out; this adds the sentences carriers
+    treat as one: "STOP please", "stop texting me", "por favor pare".
+    """
+    folded = fold(text or "")
+    words = folded.split()
+    if not words:
+        return None
+    spaced, unspaced = _opt_out_edges()
+    for word in {words[0], words[-1], "".join(words[:2]), "".join(words[-2:])}:
+        if word in spaced:
+            return "" if word == "STOP" else spaced[word]
+    for word, code in unspaced.items():
+        if folded.startswith(word) or folded.endswith(word):
+            return code
+    return None
+
+
+def language_named(text: str) -> str:
+    """Return the code of the language ``text`` names, in its own name or in English
+    ("español", "espanol", "tieng viet", "Spanish"), else ""."""
+    return _language_names().get(fold(text or ""), "")
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    names = {fold(name): code for code, name in LANGUAGE_MENU}
+    extra = {
+        "en": "ENGLISH|INGLES|ANGLE",
+        "es": "SPANISH|ESPANOL|CASTELLANO",
+        "zh-hans": "CHINESE|中文|汉语|普通话|国语|MANDARIN",
+        "vi": "VIETNAMESE|TIENG VIET",
+        "tl": "TAGALOG|FILIPINO",
+        "ko": "KOREAN|한국어|한국말",
+        "ar": "ARABIC|العربية|عربي",
+        "ht": "HAITIAN|CREOLE|KREYOL|KREYOL AYISYEN|HAITIAN CREOLE",
+        "pt-br": "PORTUGUESE|PORTUGUES",
+        "fr": "FRENCH|FRANCAIS",
+        "ru": "RUSSIAN|РУССКИЙ|ПО РУССКИ",
+        "fa": "PERSIAN|FARSI|فارسی",
+    }
+    for code, words in extra.items():
+        for word in words.split("|"):
+            names[fold(word)] = code
+    return names
 
 
 def keyword(text: str) -> str:

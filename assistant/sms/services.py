@@ -13,8 +13,8 @@ from django.utils import timezone
 from assistant.delivery.models import OptOut
 from assistant.delivery.services import replies_dispatch
 from assistant.privacy import encrypt, phone_hash
-from assistant.sms.conversation import Effect, State, Turn, converse
-from assistant.sms.language import fold, keyword
+from assistant.sms.conversation import Effect, State, Turn, converse, may_repeat
+from assistant.sms.language import fold, keyword, opt_out_language
 from assistant.sms.lookup import DbLookup
 from assistant.sms.models import Conversation, InboundMessage
 from assistant.sms.subscriptions import (
@@ -55,7 +55,13 @@ def _fingerprint(text: str) -> str:
 
 
 def _is_loop(hashed: str, text: str) -> bool:
-    """Return True when the same text has arrived SMS_LOOP_REPEATS times in the window."""
+    """Return True when the same text has arrived SMS_LOOP_REPEATS times in the window.
+
+    A resident resends a ZIP code or a menu number when a reply is slow; those are never a
+    loop (the hourly limit still holds). Another bot's echo is a sentence.
+    """
+    if may_repeat(text):
+        return False
     key = _loop_key(hashed)
     fingerprint = _fingerprint(text)
     last = cache.get(key)
@@ -100,7 +106,8 @@ def _receive(
     Conversation.objects.bulk_create([Conversation(phone_hash=hashed)], ignore_conflicts=True)
     conversation = Conversation.objects.select_for_update().get(phone_hash=hashed)
     opted_out = OptOut.objects.filter(phone_hash=hashed).exists()
-    if keyword(text) not in _ALWAYS_HEARD and not opted_out:
+    always_heard = keyword(text) in _ALWAYS_HEARD or opt_out_language(text) is not None
+    if not always_heard and not opted_out:
         dropped = None
         if _is_loop(hashed, text):
             dropped = InboundMessage.Outcome.LOOP
@@ -166,7 +173,12 @@ def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundR
     twiml_replies: list[str] = []
     if turn.replies:
         twiml_replies = replies_dispatch(
-            to=from_number, bodies=turn.replies, language=turn.language
+            to=from_number,
+            bodies=turn.replies,
+            language=turn.language,
+            # The opt-out confirmation goes in the webhook's answer: the queue would find the
+            # number opted out and never send it.
+            in_twiml=turn.effect == Effect.OPT_OUT,
         )
         _count_replies(hashed, len(turn.replies))
         # The erased resident's row keeps no number either.

@@ -27,26 +27,27 @@ def joined(turn) -> str:
     return "\n".join(turn.replies)
 
 
-def test_first_message_is_answered_in_its_language_with_zip_language_menu_and_privacy():
+def test_first_message_is_answered_in_its_language_with_zip_how_to_change_language_and_privacy():
     turn = talk("hola necesito ayuda")
     text = joined(turn)
     assert turn.state.language == "es"
     assert "codigo postal (ZIP)" in text
     assert "BORRAR" in text and "no son privados" in text
-    assert "2 Español" in text and "3 中文" in text and "12 فارسی" in text
+    # How to change language, not the twelve-language menu (issue 14: it cost 2 segments).
+    assert "0: otro idioma" in text and "3 中文" not in text
 
 
 def test_an_unsure_first_message_is_answered_in_english_and_spanish_with_the_menu():
     turn = talk("👍")
     text = joined(turn)
-    assert "Send your ZIP code or county name." in text
-    assert "Envie su codigo postal (ZIP)" in text
+    assert "Send the number of your language:" in text
+    assert "Envíe el número de su idioma:" in text
     assert "4 Tiếng Việt" in text
     assert turn.state.menu == "language"
 
 
 def test_picking_a_language_from_the_menu_switches_every_later_reply():
-    turn = talk("hello", "4")
+    turn = talk("hello", "0", "4")  # the menu is sent only when asked
     assert turn.state.language == "vi"
     assert "tiếng Việt" in joined(turn)
     turn = talk("xyz", state=turn.state)
@@ -107,7 +108,8 @@ def test_stop_wins_over_an_open_menu_and_silences_everything_until_start(stop_wo
     assert state.menu == "pick"
     turn = talk(stop_word, state=state)
     assert turn.effect == Effect.OPT_OUT
-    assert turn.replies == []
+    # One confirmation (issue 14), in the resident's language; then silence until START.
+    assert turn.replies == ["You will get no more messages. Text START to come back."]
     for text in ("1", "HELP", "hello", "11040"):
         assert talk(text, state=turn.state).replies == []
     back = talk("START", state=turn.state)

@@ -19,10 +19,11 @@ def test_an_organizer_chats_in_any_language_and_sees_what_would_be_sent(client, 
     response = client.post(url, {"text": "11040"})
     page = response.content.decode()
     assert "Nassau County, NY" in page and "Queens County, NY" in page
-    assert "Hãy gửi mã ZIP" in page  # the welcome, in Vietnamese
+    assert "Gửi mã ZIP" in page  # the welcome, in Vietnamese
     assert "UCS-2" in page and "segments" in page
     response = client.post(url, {"text": "STOP"})
-    assert "Nothing would be sent." in response.content.decode()
+    # The one confirmation an opt-out gets, in the resident's language.
+    assert "Bạn sẽ không nhận thêm tin nhắn" in response.content.decode()
     assert locmem.outbox == []
     assert not Conversation.objects.exists() and not InboundMessage.objects.exists()
     response = client.post(url, {"reset": "1", "text": ""})

@@ -161,8 +161,11 @@ def test_stop_opts_out_and_nothing_is_sent_until_start(client):
     text(client, "hello")
     text(client, "11040")  # the county menu is open
     locmem.outbox.clear()
-    text(client, "STOP")
+    response = text(client, "STOP please")
     assert OptOut.objects.filter(phone_hash=phone_hash(NUMBER)).exists()
+    # The one confirmation goes in the webhook's answer: the queue would not send it.
+    assert "You will get no more messages. Text START to come back." in response.content.decode()
+    assert text(client, "STOP").content.decode().strip().endswith("<Response />")
     text(client, "1")
     text(client, "HELP")
     assert locmem.outbox == []
@@ -201,3 +204,14 @@ def test_the_same_text_again_and_again_is_dropped_as_a_bot_loop(client, settings
     other = "+15165550999"
     text(client, "Thanks for your message! We will reply soon.", sender=other)
     assert locmem.outbox[-1].to == other
+
+
+def test_a_resident_who_resends_their_zip_is_answered_every_time(client, settings):
+    settings.SMS_LOOP_REPEATS = 3
+    text(client, "hello")
+    for _ in range(4):
+        before = len(locmem.outbox)
+        text(client, "11550")
+        assert len(locmem.outbox) > before
+        assert "Nassau County, NY" in locmem.outbox[-1].body
+    assert not InboundMessage.objects.filter(outcome=InboundMessage.Outcome.LOOP).exists()

@@ -15,8 +15,8 @@ from assistant.ops.client_ip import client_ip
 from assistant.sms.webhooks import twilio_webhook
 from tests.conftest import totp_code, totp_device
 from tests.factories import UserFactory
+from tests.ops.test_foundation import PRODUCTION_ENV, manage
 from tests.privacy_checks import admin_pages, assert_no_phone_number
-from tests.test_foundation import PRODUCTION_ENV, manage
 
 PASSWORD = "a long test password 1"
 LOGIN = "/admin/login/"

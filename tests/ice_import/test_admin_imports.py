@@ -9,7 +9,7 @@ from django.urls import reverse
 from assistant.models import Agreement, ImportSnapshot, UnmatchedRow
 from assistant.places.selectors import place_answer
 from tests.factories import UserFactory, place
-from tests.test_import_287g import MAY_PARTICIPATING, NASSAU_NY, xlsx
+from tests.ice_import.test_import_287g import MAY_PARTICIPATING, NASSAU_NY, xlsx
 
 pytestmark = pytest.mark.django_db
 UPLOAD = reverse("admin:assistant_importsnapshot_upload")

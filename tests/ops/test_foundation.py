@@ -13,7 +13,7 @@ from django.utils.translation import get_language_info
 
 from tests.conftest import NetworkBlocked, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 PRODUCTION_ENV = {
     "DEBUG": "false",

@@ -19,7 +19,8 @@ from tests.factories import place
 
 pytestmark = pytest.mark.django_db
 
-ICE_LIST = Path(__file__).parent / "fixtures" / "ice-287g" / "participatingAgencies05162025am.xlsx"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ice-287g"
+ICE_LIST = FIXTURES / "participatingAgencies05162025am.xlsx"
 
 
 def row_counts() -> dict[str, int]:

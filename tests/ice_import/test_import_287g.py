@@ -14,7 +14,7 @@ from tests.factories import AgencyFactory, AgreementFactory, place, state
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ice-287g"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ice-287g"
 MAY_PARTICIPATING = FIXTURES / "participatingAgencies05162025am.xlsx"
 MAY_PENDING = FIXTURES / "pendingAgencies05152025am.xlsx"
 HEADERS = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA"]
