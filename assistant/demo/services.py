@@ -24,6 +24,7 @@ from assistant.content.models import (
 )
 from assistant.content.publication import public_content_changed
 from assistant.content.services import translations_track
+from assistant.ice_import.models import ImportSnapshot
 from assistant.places.models import Agency, Agreement, Place
 
 ICE_287G = (
@@ -550,7 +551,10 @@ def demo_content_load(*, today: datetime.date | None = None) -> DemoReport:
     ]:
         created += _city(state_code, name, county)[1]
 
-    for state_code, county, ice_name, kind, model, signed in AGREEMENTS:
+    # On top of an imported ICE list (`make run` imports the bundled one first) the demo adds
+    # guides, notes and help only: its agreements are for tests and would be invented there.
+    agreements = [] if ImportSnapshot.objects.exists() else AGREEMENTS
+    for state_code, county, ice_name, kind, model, signed in agreements:
         county_place = _place(state_code, county)
         agency, made = Agency.objects.get_or_create(
             state=county_place.state,

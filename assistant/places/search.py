@@ -26,6 +26,8 @@ Channel = Literal["web", "sms"]
 GROUP_BY_STATE_OVER = 10
 # A city this many times more populous than every other same-named place wins outright
 # (the others are offered as alternatives).
+# A city this large is what residents mean by its name, even where a county shares it.
+BIG_CITY = 100_000
 DOMINANT_RATIO = 5
 
 # Words that say "county" (or an equivalent) before or after a name, folded.
@@ -366,7 +368,8 @@ def _split_state(g: Gazetteer, key: str, channel: Channel) -> list[tuple[str, st
 def _rank_places(g: Gazetteer, places: list[PlaceEntry], counties: list[CountyEntry]):
     places = sorted(places, key=lambda p: -p.population)
     targets = [g.place_target(p) for p in places]
-    targets += [g.county_target(c.fips) for c in counties]
+    # Counties first in a choice: "Nassau" is Nassau County far more often than the village.
+    targets = [g.county_target(c.fips) for c in counties] + targets
     unique = list(dict.fromkeys(targets))
     return places, unique
 
@@ -408,9 +411,12 @@ def _read(g: Gazetteer, key: str, state: str, channel: Channel) -> Resolution | 
     if places:
         top = places[0].population
         runner_up = places[1].population if len(places) > 1 else 0
-        if top >= DOMINANT_RATIO * max(runner_up, 1):
-            first = targets[0]
-            rest = tuple(t for t in targets[1:] if t != first.county)
+        # A small town does not win over a county of the same name (we know no county's
+        # population): "Doña Ana" offers the county and the town; "Houston" is the city.
+        big_enough = not counties or top >= BIG_CITY
+        if big_enough and top >= DOMINANT_RATIO * max(runner_up, 1):
+            first = g.place_target(places[0])
+            rest = tuple(t for t in targets if t != first and t != first.county)
             return Resolution("single", (first,), alternatives=rest, state=state)
     return Resolution("choice", tuple(targets), state=state)
 

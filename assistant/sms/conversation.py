@@ -85,6 +85,18 @@ ANSWER_YES_UNDATED = gettext_lazy(
     "%(place)s: yes, police here work with ICE under 287(g) (%(models)s)."
 )
 ANSWER_NO = gettext_lazy("%(place)s: no, police here have no 287(g) agreement with ICE.")
+ANSWER_AGENCY = gettext_lazy(
+    "%(place)s: yes. %(agency)s works with ICE under 287(g) (%(models)s) since %(since)s."
+)
+ANSWER_AGENCY_UNDATED = gettext_lazy(
+    "%(place)s: yes. %(agency)s works with ICE under 287(g) (%(models)s)."
+)
+ANSWER_NO_LIST = gettext_lazy(
+    "%(place)s: we have not loaded ICE's 287(g) list yet, so we cannot say if police here "
+    "work with ICE."
+)
+ANSWER_LIST_DATE = gettext_lazy("ICE's list of %(date)s.")
+ANSWER_LIST_STALE = gettext_lazy("ICE's list of %(date)s may be out of date.")
 ANSWER_PENDING = gettext_lazy("An agreement is waiting to start.")
 ANSWER_INSIDE = gettext_lazy("Some city police inside this county do have one.")
 LINK = gettext_lazy("More: %(url)s")
@@ -151,6 +163,13 @@ class AnswerInfo:
     since: date | None = None
     pending: bool = False
     inside: bool = False
+    # The list the answer comes from; without one there is no answer, only "not loaded".
+    list_date: date | None = None
+    list_stale: bool = False
+    # The agency residents deal with first (their sheriff or city police), when it has one.
+    agency: str = ""
+    agency_models: tuple[str, ...] = ()
+    agency_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -450,7 +469,22 @@ def _models_text(models: tuple[str, ...]) -> str:
 def answer_sentence(answer: AnswerInfo) -> list[str]:
     """Return the one-sentence answer (and its footnotes) in the active language."""
     place = answer.place.label
-    if answer.has_agreement:
+    if answer.list_date is None:
+        return [str(ANSWER_NO_LIST) % {"place": place}]
+    if answer.agency:
+        models = _models_text(answer.agency_models)
+        if answer.agency_since:
+            since = f"{answer.agency_since.month}/{answer.agency_since.year}"
+            parts = [
+                str(ANSWER_AGENCY)
+                % {"place": place, "agency": answer.agency, "models": models, "since": since}
+            ]
+        else:
+            parts = [
+                str(ANSWER_AGENCY_UNDATED)
+                % {"place": place, "agency": answer.agency, "models": models}
+            ]
+    elif answer.has_agreement:
         models = _models_text(answer.models)
         if answer.since:
             since = f"{answer.since.month}/{answer.since.year}"
@@ -463,6 +497,9 @@ def answer_sentence(answer: AnswerInfo) -> list[str]:
             parts.append(str(ANSWER_INSIDE))
     if answer.pending:
         parts.append(str(ANSWER_PENDING))
+    listed = f"{answer.list_date.month}/{answer.list_date.day}/{answer.list_date.year}"
+    dated = ANSWER_LIST_STALE if answer.list_stale else ANSWER_LIST_DATE
+    parts.append(str(dated) % {"date": listed})
     return [" ".join(parts)]
 
 

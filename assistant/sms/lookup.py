@@ -13,6 +13,7 @@ from assistant.content.selectors import (
     guide_for_place,
     help_organizations_for_place,
 )
+from assistant.ice_import.selectors import ice_list_status
 from assistant.places.models import Place
 from assistant.places.selectors import place_answer, places_for_query
 from assistant.sms.conversation import AnswerInfo, GuideText, PlaceInfo
@@ -109,13 +110,21 @@ class DbLookup:
         return PlaceInfo(id=place.id, label=str(place)) if place else None
 
     def answer(self, *, place_id: int) -> AnswerInfo:
-        """Return the computed 287(g) answer for the place."""
+        """Return the computed 287(g) answer for the place, with the date of ICE's list."""
         place = self._place(place_id)
-        answer = place_answer(place=place)
+        answer = place_answer(place=place, ice_list=ice_list_status())
         models = []
         for fact in answer.active:
             if fact.enforcement_model not in models:
                 models.append(fact.enforcement_model)
+        head = answer.headlines[0] if answer.headlines else None
+        head_models = sorted(
+            {
+                f.enforcement_model
+                for f in answer.local
+                if head and f.agency_name == head.agency_name
+            }
+        )
         return AnswerInfo(
             place=PlaceInfo(id=place.id, label=str(place)),
             has_agreement=answer.has_agreement,
@@ -123,6 +132,11 @@ class DbLookup:
             since=answer.since,
             pending=bool(answer.pending),
             inside=bool(answer.inside),
+            list_date=answer.ice_list.as_of if answer.ice_list else None,
+            list_stale=bool(answer.ice_list and answer.ice_list.is_stale),
+            agency=head.agency_name if head else "",
+            agency_models=tuple(head_models),
+            agency_since=head.since if head else None,
         )
 
     def place_url(self, *, place_id: int, language: str) -> str:

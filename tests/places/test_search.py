@@ -1,6 +1,5 @@
 """The place search, pure: no database."""
 
-import time
 
 import pytest
 
@@ -107,10 +106,9 @@ def test_unknown_zip_says_so(gaz):
     assert res.kind == "none" and res.zip_code == "00000"
 
 
-def test_data_files_build_fast():
-    start = time.perf_counter()
+def test_data_files_hold_every_county_town_and_zip():
+    # How long building takes is measured in bench/, not asserted here.
     g = Gazetteer.from_data_files()
-    assert time.perf_counter() - start < 1.0
     assert len(g.counties) > 3200 and len(g.places) > 20000 and len(g.zips) > 40000
 
 
