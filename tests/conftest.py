@@ -335,3 +335,20 @@ def loaded_places():
 
     if Place.objects.count() == 0:
         places_load()
+
+
+@pytest.fixture
+def ice_list(db):
+    """An imported ICE list dated three days ago: without one, no page gives a yes or a no."""
+    import datetime
+
+    from django.utils import timezone
+
+    from assistant.ice_import.models import ImportSnapshot
+
+    return ImportSnapshot.objects.create(
+        file_name="participatingAgencies-test.xlsx",
+        file_sha256="0" * 64,
+        as_of=timezone.localdate() - datetime.timedelta(days=3),
+        as_of_source=ImportSnapshot.DateSource.OPTION,
+    )

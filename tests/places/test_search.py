@@ -1,6 +1,5 @@
 """The place search, pure: no database."""
 
-
 import pytest
 
 from assistant.places.search import (

@@ -24,7 +24,7 @@ def text(response) -> str:
 
 
 def answer_sentence(response) -> str:
-    match = re.search(r'<p class="answer (?:yes|no)">(.*?)</p>', text(response))
+    match = re.search(r'<p class="answer (?:yes|no|unknown)">(.*?)</p>', text(response))
     assert match, "the page has no answer sentence"
     return match.group(1)
 
@@ -57,12 +57,35 @@ def test_ambiguous_name_offers_the_choices_in_the_visitors_language(client):
     assert 'href="/es/places/ca/orange-county/"' in body
 
 
-def test_answer_without_agreements_says_no(client):
+def test_before_any_ice_list_is_imported_no_page_says_yes_or_no(client):
+    for path in (NASSAU, "/en/places/fl/", "/es/places/sc/pickens-county/"):
+        response = client.get(path)
+        assert 'class="answer no"' not in text(response)
+        assert 'class="answer yes"' not in text(response)
+    assert answer_sentence(client.get(NASSAU)) == (
+        "We have not loaded ICE&#x27;s list yet, so we cannot say whether police here work "
+        "with ICE."
+    )
+
+
+def test_answer_without_agreements_says_no_and_names_the_list_and_its_age(client, ice_list):
     response = client.get(NASSAU)
-    assert answer_sentence(response) == "Police here do not have a 287(g) agreement with ICE."
+    assert answer_sentence(response) == "Police here are not on ICE&#x27;s 287(g) list."
+    assert f'<time datetime="{ice_list.as_of.isoformat()}">' in text(response)
+    assert "(3 days old)" in text(response)
+    assert "may be out of date" not in text(response)
 
 
-def test_answer_with_agreements_names_agency_model_and_dates(client):
+def test_an_old_list_is_said_to_be_maybe_out_of_date(client, ice_list, settings):
+    settings.ICE_LIST_STALE_DAYS = 2
+    public_content_changed()
+    assert "This list may be out of date" in text(client.get(NASSAU))
+    assert "Esta lista puede estar desactualizada" in text(
+        client.get("/es/places/ny/nassau-county/")
+    )
+
+
+def test_answer_with_agreements_names_agency_model_and_dates(client, ice_list):
     nassau = place("NY", "Nassau County")
     AgreementFactory(
         agency=AgencyFactory(name="Nassau County Police Department", place=nassau),
@@ -76,7 +99,9 @@ def test_answer_with_agreements_names_agency_model_and_dates(client):
         status=Agreement.Status.PENDING,
     )
     response = client.get(NASSAU)
-    assert answer_sentence(response) == "Police here have a 287(g) agreement with ICE."
+    assert answer_sentence(response) == (
+        "Nassau County Police Department works with ICE: Task Force Model."
+    )
     body = text(response)
     assert "Nassau County Police Department" in body
     assert "Task Force Model" in body
@@ -84,22 +109,22 @@ def test_answer_with_agreements_names_agency_model_and_dates(client):
     assert '<time datetime="2025-04-02">' in body
     assert "Agreements waiting to start" in body and "Nassau Sheriff" in body
     # the answer comes before the details
-    assert body.index("Police here have") < body.index("Nassau County Police Department")
+    assert body.index('class="answer yes"') < body.index("Who has an agreement")
     spanish = client.get("/es/places/ny/nassau-county/")
-    assert answer_sentence(spanish) == "La policía de aquí tiene un acuerdo 287(g) con ICE."
+    assert answer_sentence(spanish) == (
+        "Nassau County Police Department trabaja con ICE: Modelo de Fuerza de Tarea."
+    )
     assert "Modelo de Fuerza de Tarea" in text(spanish)
 
 
-def test_city_police_inside_a_county_are_listed_apart(client):
+def test_city_police_inside_a_county_are_listed_apart(client, ice_list):
     from assistant.models import Place
 
     nassau = place("NY", "Nassau County")
-    city = Place.objects.create(
-        kind=Place.Kind.CITY, name="Glen Cove", state=nassau.state, county=nassau, slug="glen-cove"
-    )
+    city = Place.objects.get(kind=Place.Kind.CITY, name="Glen Cove", county=nassau)
     AgreementFactory(agency=AgencyFactory(name="Glen Cove Police", place=city))
     body = text(client.get(NASSAU))
-    assert "Police here do not have" in body
+    assert "Police here are not on ICE&#x27;s 287(g) list." in body
     assert "Police departments inside this county with an agreement" in body
     assert "Glen Cove Police" in body
 
@@ -114,7 +139,7 @@ def test_html_lang_and_direction(client, language, direction):
         assert f'<html lang="{language}" dir="{direction}">' in body
 
 
-def test_numbers_and_dates_stay_left_to_right_in_arabic(client):
+def test_numbers_and_dates_stay_left_to_right_in_arabic(client, ice_list):
     AgreementFactory(signed_on=datetime.date(2025, 3, 10))
     body = text(client.get("/ar/places/ny/nassau-county/"))
     assert '<a href="tel:911"><bdi dir="ltr">911</bdi></a>' in body
@@ -172,9 +197,9 @@ def places_loaded(transactional_db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cached_page_changes_right_after_an_agreement_change(client, places_loaded):
+def test_cached_page_changes_right_after_an_agreement_change(client, places_loaded, ice_list):
     first = client.get(NASSAU)
-    assert "do not have" in answer_sentence(first)
+    assert "are not on ICE" in answer_sentence(first)
     # Without a publish the cached copy is served: a silent write does not show.
     agreement = AgreementFactory(status=Agreement.Status.PENDING)
     assert text(client.get(NASSAU)) == text(first)
@@ -182,9 +207,9 @@ def test_cached_page_changes_right_after_an_agreement_change(client, places_load
         agreement.status = Agreement.Status.ACTIVE
         agreement.save()
         public_content_changed()
-    assert answer_sentence(client.get(NASSAU)) == "Police here have a 287(g) agreement with ICE."
+    assert answer_sentence(client.get(NASSAU)).endswith("works with ICE: Task Force Model.")
     # Each language is its own copy.
-    assert "tiene un acuerdo" in answer_sentence(client.get("/es/places/ny/nassau-county/"))
+    assert "trabaja con ICE" in answer_sentence(client.get("/es/places/ny/nassau-county/"))
 
 
 @pytest.mark.parametrize(
@@ -197,7 +222,7 @@ def test_cached_page_changes_right_after_an_agreement_change(client, places_load
         ("x" * 5000, 400, "Su búsqueda es demasiado larga"),
         ("<script>alert(1)</script>", 404, "No encontramos ningún condado"),
         ("Nassau\x00County", 200, "Elija el suyo"),
-        ("11501-", 404, "No encontramos"),
+        ("1150", 404, "No encontramos"),
     ],
 )
 def test_bad_search_input_gets_a_helpful_page_in_the_visitors_language(
