@@ -357,6 +357,11 @@ def _split_state(g: Gazetteer, key: str, channel: Channel) -> list[tuple[str, st
             in_states = {g._county_by_fips[f].state for f in alias.target_id.split("|")}
             if len(in_states) == 1:
                 state = g._state_by_usps[in_states.pop()]
+        if state is None and alias is not None and alias.target_kind == "city":
+            # "condado de Nassau, Nueva York": a city's name after a place names its state
+            city = g._place_by_id.get(alias.target_id)
+            if city is not None:
+                state = g._state_by_usps[city.state]
         if state is None and n == 1 and len(tail) == 2:
             state = g._state_by_usps.get(tail.upper())  # with a place before it: any channel
         if state is not None:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 
 from assistant.delivery.segments import count_segments
 from assistant.sms.compose import Verbatim, budget_for, fit_sentences, pack
@@ -90,6 +90,18 @@ ANSWER_AGENCY = gettext_lazy(
 )
 ANSWER_AGENCY_UNDATED = gettext_lazy(
     "%(place)s: yes. %(agency)s works with ICE under 287(g) (%(models)s)."
+)
+ANSWER_AGENCIES = ngettext_lazy(
+    "%(place)s: yes. %(agency)s and %(n)s other agency work with ICE under 287(g) "
+    "(%(models)s) since %(since)s.",
+    "%(place)s: yes. %(agency)s and %(n)s other agencies work with ICE under 287(g) "
+    "(%(models)s) since %(since)s.",
+    "n",
+)
+ANSWER_AGENCIES_UNDATED = ngettext_lazy(
+    "%(place)s: yes. %(agency)s and %(n)s other agency work with ICE under 287(g) (%(models)s).",
+    "%(place)s: yes. %(agency)s and %(n)s other agencies work with ICE under 287(g) (%(models)s).",
+    "n",
 )
 ANSWER_NO_LIST = gettext_lazy(
     "%(place)s: we have not loaded ICE's 287(g) list yet, so we cannot say if police here "
@@ -168,8 +180,9 @@ class AnswerInfo:
     list_stale: bool = False
     # The agency residents deal with first (their sheriff or city police), when it has one.
     agency: str = ""
-    agency_models: tuple[str, ...] = ()
+    agency_models: tuple[str, ...] = ()  # of every local agency, when there are others
     agency_since: date | None = None
+    other_agencies: int = 0  # local agencies with an agreement besides ``agency``
 
 
 @dataclass(frozen=True)
@@ -473,17 +486,16 @@ def answer_sentence(answer: AnswerInfo) -> list[str]:
         return [str(ANSWER_NO_LIST) % {"place": place}]
     if answer.agency:
         models = _models_text(answer.agency_models)
+        values = {"place": place, "agency": answer.agency, "models": models}
+        others = answer.other_agencies
         if answer.agency_since:
-            since = f"{answer.agency_since.month}/{answer.agency_since.year}"
-            parts = [
-                str(ANSWER_AGENCY)
-                % {"place": place, "agency": answer.agency, "models": models, "since": since}
-            ]
+            values["since"] = f"{answer.agency_since.month}/{answer.agency_since.year}"
+            sentence = ANSWER_AGENCIES if others else ANSWER_AGENCY
         else:
-            parts = [
-                str(ANSWER_AGENCY_UNDATED)
-                % {"place": place, "agency": answer.agency, "models": models}
-            ]
+            sentence = ANSWER_AGENCIES_UNDATED if others else ANSWER_AGENCY_UNDATED
+        if others:
+            values["n"] = others
+        parts = [str(sentence % values)]
     elif answer.has_agreement:
         models = _models_text(answer.models)
         if answer.since:
@@ -582,6 +594,8 @@ def _guide_body(guide: GuideText, language: str, link: str) -> str:
 
 def _generic_section(section: str, answer: AnswerInfo, url: str) -> list[str]:
     if section == SECTION_MEANING:
+        if answer.list_date is None:
+            return [str(ANSWER_NO_LIST) % {"place": answer.place.label}]
         if not answer.has_agreement:
             return [str(MEANING_NONE)]
         return [" ".join(str(MODEL_MEANINGS[m]) for m in answer.models if m in MODEL_MEANINGS)]

@@ -118,13 +118,8 @@ class DbLookup:
             if fact.enforcement_model not in models:
                 models.append(fact.enforcement_model)
         head = answer.headlines[0] if answer.headlines else None
-        head_models = sorted(
-            {
-                f.enforcement_model
-                for f in answer.local
-                if head and f.agency_name == head.agency_name
-            }
-        )
+        local_models = sorted({f.enforcement_model for f in answer.local})
+        local_dates = [h.since for h in answer.headlines if h.since]
         return AnswerInfo(
             place=PlaceInfo(id=place.id, label=str(place)),
             has_agreement=answer.has_agreement,
@@ -135,8 +130,9 @@ class DbLookup:
             list_date=answer.ice_list.as_of if answer.ice_list else None,
             list_stale=bool(answer.ice_list and answer.ice_list.is_stale),
             agency=head.agency_name if head else "",
-            agency_models=tuple(head_models),
-            agency_since=head.since if head else None,
+            agency_models=tuple(local_models),
+            agency_since=min(local_dates) if local_dates else None,
+            other_agencies=max(len(answer.headlines) - 1, 0),
         )
 
     def place_url(self, *, place_id: int, language: str) -> str:

@@ -9,7 +9,7 @@ A landing is written as:
 """
 
 SAME = "SAME"
-NYC = "choice:36005,36047,36061,36081,36085"
+NYC = "city:New York City,NY@36061"  # its police serve all five boroughs
 
 QUERIES = [
     # counties, as typed

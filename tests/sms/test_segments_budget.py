@@ -56,7 +56,7 @@ def every_reply(language: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", LANGUAGE_CODES)
-def test_every_reply_fits_the_segment_budget_and_gsm7_languages_stay_gsm7(language):
+def test_every_reply_fits_the_segment_budget_and_gsm7_languages_stay_gsm7(language, ice_list):
     replies = every_reply(language)
     assert len(replies) > 25
     for body in replies:
@@ -83,7 +83,7 @@ def guide_replies(language: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", LANGUAGE_CODES)
-def test_guide_backed_replies_fit_the_budget_in_every_language(language):
+def test_guide_backed_replies_fit_the_budget_in_every_language(language, ice_list):
     call_command("load_demo")
     replies = guide_replies(language)
     assert len(replies) == 20  # one reply per menu item: the page link carries the rest

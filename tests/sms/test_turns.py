@@ -66,7 +66,7 @@ def test_first_turn_is_one_message_within_the_turn_budget(language):
 
 
 @pytest.mark.parametrize("language", LANGUAGE_CODES)
-def test_first_text_then_zip_then_answer_within_twice_the_turn_budget(language):
+def test_first_text_then_zip_then_answer_within_twice_the_turn_budget(language, ice_list):
     call_command("load_demo")
     first, answer = talk(FIRST_TEXTS[language], "11550")  # Hempstead, Nassau County
     assert answer.state.place_id and answer.language == language
