@@ -222,9 +222,7 @@ def test_a_stale_translation_is_not_shown_and_the_resident_is_told_why(
 def test_a_city_without_a_guide_gets_its_countys_and_the_notes_that_govern_it(editor, reviewer):
     root = user_with_roles(username="root", is_superuser=True)
     county = place("NY", "Nassau County")
-    city = Place.objects.create(
-        kind=Place.Kind.CITY, name="Hempstead", state=county.state, county=county, slug="hempstead"
-    )
+    city = Place.objects.get(kind=Place.Kind.CITY, name="Hempstead", county=county)
     publish(new_guide(place=county), root, reviewer)
     shown = guide_for_place(place=city, language="en")
     assert shown.is_county_guide and shown.guide_place == county

@@ -33,11 +33,10 @@ def peak_memory(function) -> int:
 
 
 @pytest.mark.parametrize("name", REAL_FILES)
-def test_ice_real_lists_pass_quickly(name):
+def test_ice_real_lists_pass(name):
+    # How fast a list is checked is measured in bench/sheet_bounds.py, not asserted here.
     data = (FIXTURES / name).read_bytes()
-    started = time.perf_counter()
     assert check_spreadsheet_bounds(data, name, SheetLimits()) is None
-    assert time.perf_counter() - started < 0.5
 
 
 def test_a_file_too_big_is_refused_before_it_is_opened():
@@ -56,7 +55,6 @@ def test_zip_bomb_refused_from_the_directory_with_little_memory(tmp_path):
     error, seconds = refused(data)
     assert error.limit == "member_bytes"
     assert "xl/worksheets/sheet1.xml" in str(error)
-    assert seconds < 0.5
     peak = peak_memory(lambda: refused(data))
     assert peak < 2 * 1024 * 1024  # nothing unpacked: the refusal costs less than the file
 
@@ -89,7 +87,6 @@ def test_seventy_thousand_rows_refused_from_the_dimension():
     assert error.limit == "rows"
     assert error.value == 70_000
     assert "declares" in str(error)
-    assert seconds < 0.1  # the dimension is read from the sheet's first bytes
 
 
 @pytest.mark.parametrize("dimension", [None, "A1:E10"], ids=["absent", "lying"])
@@ -98,7 +95,6 @@ def test_seventy_thousand_rows_counted_when_the_dimension_is_absent_or_lies(dime
     error, seconds = refused(data)
     assert error.limit == "rows"
     assert 50_000 < error.value < 70_000  # counting stopped at the first chunk past the limit
-    assert seconds < 1.5
     if dimension is None:  # traced once, separately: tracing slows the count tenfold
         assert peak_memory(lambda: refused(data)) < 16 * 1024 * 1024
 

@@ -63,14 +63,13 @@ def test_before_any_ice_list_is_imported_no_page_says_yes_or_no(client):
         assert 'class="answer no"' not in text(response)
         assert 'class="answer yes"' not in text(response)
     assert answer_sentence(client.get(NASSAU)) == (
-        "We have not loaded ICE&#x27;s list yet, so we cannot say whether police here work "
-        "with ICE."
+        "We have not loaded ICE's list yet, so we cannot say whether police here work with ICE."
     )
 
 
 def test_answer_without_agreements_says_no_and_names_the_list_and_its_age(client, ice_list):
     response = client.get(NASSAU)
-    assert answer_sentence(response) == "Police here are not on ICE&#x27;s 287(g) list."
+    assert answer_sentence(response) == "Police here are not on ICE's 287(g) list."
     assert f'<time datetime="{ice_list.as_of.isoformat()}">' in text(response)
     assert "(3 days old)" in text(response)
     assert "may be out of date" not in text(response)
@@ -124,7 +123,7 @@ def test_city_police_inside_a_county_are_listed_apart(client, ice_list):
     city = Place.objects.get(kind=Place.Kind.CITY, name="Glen Cove", county=nassau)
     AgreementFactory(agency=AgencyFactory(name="Glen Cove Police", place=city))
     body = text(client.get(NASSAU))
-    assert "Police here are not on ICE&#x27;s 287(g) list." in body
+    assert "Police here are not on ICE's 287(g) list." in body
     assert "Police departments inside this county with an agreement" in body
     assert "Glen Cove Police" in body
 
