@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Concat, Greatest
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -471,10 +473,8 @@ def _import(lists: ReadLists, *, dry_run, force, user, index) -> ImportResult:
         report.active_now = report.active_before = Agreement.objects.filter(status=ACTIVE).count()
         return result
 
-    if index is None:
-        index, place_ids = match_index()
-    else:
-        place_ids = PlaceIds.load()
+    fresh_index, place_ids = match_index()
+    index = index or fresh_index
     matched = rows_match(lists=lists, index=index, place_ids=place_ids)
     wanted = _wanted_agreements(matched, report, as_of)
     state_ids = place_ids.states
@@ -1053,7 +1053,12 @@ def _flag_lines(diff: Diff, change: AnswerChange) -> None:
 
 
 def places_reached(
-    *, at: AgencyAt, places_in_state: dict, cities_in_county: dict, kinds: dict
+    *,
+    at: AgencyAt,
+    places_in_state: dict,
+    cities_in_county: dict,
+    county_of_city: dict,
+    kinds: dict,
 ) -> set[int]:
     """Return the ids of every place whose answer includes an agency placed ``at``.
 
@@ -1072,13 +1077,10 @@ def places_reached(
         if kinds.get(place_id) == Place.Kind.COUNTY:
             reached |= cities_in_county.get(place_id, set())
     if kind == Place.Kind.CITY:
-        county_id = _county_of_city.get(at.place_id)
+        county_id = county_of_city.get(at.place_id)
         if county_id:
             reached.add(county_id)
     return reached
-
-
-_county_of_city: dict[int, int] = {}
 
 
 def answers_flag(
@@ -1099,6 +1101,7 @@ def answers_flag(
         needed_states.update({at_before.state_id, now.state_id})
     places_in_state: dict[int, set[int]] = defaultdict(set)
     cities_in_county: dict[int, set[int]] = defaultdict(set)
+    county_of_city: dict[int, int] = {}
     kinds: dict[int, str] = {pk: Place.Kind.STATE for pk in state_ids.values()}
     rows = Place.objects.filter(state_id__in=needed_states).values_list(
         "id", "kind", "state_id", "county_id"
@@ -1108,7 +1111,7 @@ def answers_flag(
         places_in_state[state_id].add(pk)
         if kind == Place.Kind.CITY and county_id:
             cities_in_county[county_id].add(pk)
-            _county_of_city[pk] = county_id
+            county_of_city[pk] = county_id
     lines: dict[int, list[str]] = defaultdict(list)
     for agency_id, at_before in changes.agencies.items():
         now = agencies.at(by_id[agency_id]) if agency_id in by_id else at_before
@@ -1118,6 +1121,7 @@ def answers_flag(
                 at=at,
                 places_in_state=places_in_state,
                 cities_in_county=cities_in_county,
+                county_of_city=county_of_city,
                 kinds=kinds,
             )
         words = changes.lines.get(agency_id) or [
@@ -1127,23 +1131,23 @@ def answers_flag(
             lines[place_id].extend(words)
     header = _("ICE's list of %(date)s changes the answer here.") % {"date": as_of.isoformat()}
     details = {pk: "\n".join([header, *sorted(set(words))]) for pk, words in lines.items()}
-    open_flags = {
-        flag.place_id: flag
-        for flag in ReviewFlag.objects.filter(
-            place_id__in=details,
-            reason=ReviewFlag.Reason.ANSWER_CHANGED,
-            resolved_at__isnull=True,
+    open_flags: dict[int, list[int]] = defaultdict(list)  # place id → open flag ids
+    for flag_id, place_id in ReviewFlag.objects.filter(
+        place_id__in=details,
+        reason=ReviewFlag.Reason.ANSWER_CHANGED,
+        resolved_at__isnull=True,
+    ).values_list("id", "place_id"):
+        open_flags[place_id].append(flag_id)
+    # An open flag gets the new lines after its own. Many places share the same words (every
+    # town of a state for a state agency): one UPDATE per distinct text, not one per flag.
+    by_detail: dict[str, list[int]] = defaultdict(list)
+    for place_id, flag_ids in open_flags.items():
+        by_detail[details[place_id]].extend(flag_ids)
+    for detail, flag_ids in by_detail.items():
+        ReviewFlag.objects.filter(pk__in=flag_ids).update(
+            detail=Concat(F("detail"), Value("\n" + detail)),
+            changed_on=Greatest(Coalesce(F("changed_on"), Value(as_of)), Value(as_of)),
         )
-    }
-    updated = []
-    for place_id, flag in open_flags.items():
-        detail = details[place_id]
-        if detail not in flag.detail:
-            flag.detail = f"{flag.detail}\n{detail}".strip()
-        if flag.changed_on is None or as_of > flag.changed_on:
-            flag.changed_on = as_of
-        updated.append(flag)
-    ReviewFlag.objects.bulk_update(updated, ["detail", "changed_on"], batch_size=500)
     ReviewFlag.objects.bulk_create(
         (
             ReviewFlag(
