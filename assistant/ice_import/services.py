@@ -480,6 +480,7 @@ def _import(lists: ReadLists, *, dry_run, force, user, index) -> ImportResult:
     state_ids = place_ids.states
     agencies = _AgencyBook.load(place_ids)
     before = agencies.agreements_before()
+    report.active_before = Agreement.objects.filter(status=ACTIVE).count()
     plan = import_plan(
         before={k: f for k, (f, _a) in before.items()},
         active={k: f for k, (f, _r) in wanted.active.items()},

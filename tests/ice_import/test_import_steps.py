@@ -354,6 +354,14 @@ def test_history_replay_equals_importing_only_the_newest(tmp_path):
     assert "History imported in" in output
     assert ImportSnapshot.objects.count() == 24
     replayed = active_set()
+    # Every list's counts add up: active before + added − ended = active now.
+    for snapshot in ImportSnapshot.objects.all():
+        report = ImportReport.from_json(snapshot.report)
+        assert (
+            report.active_before + len(report.diff.added) - len(report.diff.ended)
+            == report.active_now
+        ), snapshot.file_name
+        assert report.placements.total == report.rows_read + report.pending_rows_read
     first_seen = Agreement.objects.filter(status="active").order_by("first_seen_on").first()
     assert first_seen.first_seen_on == datetime.date(2025, 5, 19)
     assert Agreement.objects.filter(status="ended").exclude(ended_on=None).exists()
