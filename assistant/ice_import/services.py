@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Concat, Greatest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -1213,6 +1214,6 @@ def agency_alias_create(
         agency.other_places.set(other_places or [])
         book.by_key[(state.abbreviation, fold_name(agency.ice_name))] = agency
         book.others[agency.pk] = tuple(p.pk for p in other_places or [])
-    answers_flag(changes=change, as_of=datetime.date.today(), state_ids=state_ids, agencies=book)
+    answers_flag(changes=change, as_of=timezone.localdate(), state_ids=state_ids, agencies=book)
     public_content_changed()
     return alias

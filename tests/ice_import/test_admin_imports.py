@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from assistant.models import Agreement, ImportSnapshot, UnmatchedRow
+from assistant.models import AgencyAlias, Agreement, ImportSnapshot, UnmatchedRow
 from assistant.places.selectors import place_answer
-from tests.factories import UserFactory, place
+from tests.factories import UserFactory, place, state
 from tests.ice_import.test_import_287g import (
     MAY_PARTICIPATING,
     NASSAU_NY,
@@ -118,3 +118,31 @@ def test_apply_without_a_preview_imports_nothing(organizer):
 def test_staff_without_the_import_permission_cannot_upload(client, admin_login):
     admin_login(client, UserFactory())
     assert client.get(UPLOAD).status_code == 403
+
+
+def test_an_unplaced_row_is_fixed_once_from_the_admin_with_an_alias(organizer):
+    rows = [UNPLACEABLE_FL + ("Task Force Model", datetime.datetime(2025, 4, 15), "link")]
+    organizer.post(
+        UPLOAD,
+        {
+            "action": "preview",
+            "participating": upload("participatingAgencies05162025am.xlsx", xlsx(rows)),
+        },
+    )
+    organizer.post(UPLOAD, {"action": "apply"})
+    row = UnmatchedRow.objects.get()
+    listed = organizer.get(reverse("admin:assistant_unmatchedrow_changelist")).content.decode()
+    add = reverse("admin:assistant_agencyalias_add")
+    assert add in listed and "Say which place this is" in listed
+    florida, miami_dade = state("FL"), place("FL", "Miami-Dade County")
+    form = organizer.get(f"{add}?state={florida.pk}&ice_text={row.agency_name}")
+    assert form.status_code == 200 and row.agency_name in form.content.decode()
+    saved = organizer.post(
+        add, {"state": florida.pk, "ice_text": row.agency_name, "place": miami_dade.pk, "note": ""}
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    alias = AgencyAlias.objects.get()
+    assert (alias.place, alias.created_by.is_superuser) == (miami_dade, True)
+    row.agency.refresh_from_db()
+    assert row.agency.place == miami_dade
+    assert place_answer(place=miami_dade).has_agreement
