@@ -12,12 +12,13 @@ from assistant.content.models import (
     TranslatorLanguage,
 )
 from assistant.delivery.models import OptOut, OutboundMessage
-from assistant.ice_import.models import ImportSnapshot, UnmatchedRow
+from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
 from assistant.sms.models import Conversation, InboundMessage, Subscription
 
 __all__ = [
     "Agency",
+    "AgencyAlias",
     "Agreement",
     "Alert",
     "AlertDelivery",

@@ -208,6 +208,15 @@ AUTHENTICATION_BACKENDS = [
 # ICE replaces its 287(g) lists every few days; past this many days an answer warns that
 # the list it comes from may be out of date.
 ICE_LIST_STALE_DAYS = env_int("ICE_LIST_STALE_DAYS", 14, minimum=1)
+# Spreadsheets within bounds (assistant/ice_import/bounds.py): a list beyond any of these is
+# refused in seconds, before it is parsed. The defaults are far above ICE's ~70 KB lists.
+ICE_SHEET_MAX_BYTES = env_int("ICE_SHEET_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+ICE_SHEET_MAX_UNCOMPRESSED_BYTES = env_int(
+    "ICE_SHEET_MAX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024, minimum=1
+)
+ICE_SHEET_MAX_ROWS = env_int("ICE_SHEET_MAX_ROWS", 50_000, minimum=1)
+ICE_SHEET_MAX_COLUMNS = env_int("ICE_SHEET_MAX_COLUMNS", 50, minimum=1)
+ICE_SHEET_MAX_CELLS = env_int("ICE_SHEET_MAX_CELLS", 500_000, minimum=1)
 
 SMS_REPLIES_PER_HOUR = env_int("SMS_REPLIES_PER_HOUR", 30, minimum=1)
 SMS_LOOP_REPEATS = env_int("SMS_LOOP_REPEATS", 3, minimum=2)

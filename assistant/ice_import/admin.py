@@ -1,25 +1,30 @@
-"""Admin for imports of ICE's 287(g) lists: upload, preview, apply; snapshots; unmatched rows."""
+"""Admin for imports of ICE's 287(g) lists: upload, preview, apply; snapshots; unplaced rows;
+organizers' aliases ("this row means this place")."""
 
 import base64
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from assistant.ice_import.models import ImportSnapshot, UnmatchedRow
-from assistant.ice_import.report import import_report_lines
-from assistant.ice_import.services import ImportRefused, ice_lists_import
-from assistant.ice_import.sheets import SheetError, SheetFile
+from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
+from assistant.ice_import.report import AgreementEntry, ImportReport, change_field_label
+from assistant.ice_import.services import IMPORT_ERRORS, agency_alias_create, ice_lists_import
+from assistant.ice_import.sheets import SheetFile
+from assistant.places.models import Place
 
 SESSION_KEY = "ice-import-upload"
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 class ImportUploadForm(forms.Form):
@@ -45,9 +50,70 @@ class ImportUploadForm(forms.Form):
         data = super().clean()
         for name in ("participating", "pending"):
             upload = data.get(name)
-            if upload is not None and upload.size > MAX_UPLOAD_BYTES:
-                self.add_error(name, _("This file is too large for one of ICE's lists."))
+            if upload is not None and upload.size > settings.ICE_SHEET_MAX_BYTES:
+                self.add_error(
+                    name,
+                    _(
+                        "This file is too large to read: %(size)s bytes, the limit is "
+                        "%(limit)s. ICE's lists are under 1 MB."
+                    )
+                    % {
+                        "size": f"{upload.size:,}",
+                        "limit": f"{settings.ICE_SHEET_MAX_BYTES:,}",
+                    },
+                )
         return data
+
+
+def _what(entry: AgreementEntry) -> str:
+    if entry.field:
+        return f"{change_field_label(entry.field)}: {entry.before or '?'} → {entry.after or '?'}"
+    if entry.signed_on:
+        return gettext("signed %(date)s") % {"date": entry.signed_on}
+    if entry.last_seen_on:
+        return gettext("last seen %(date)s") % {"date": entry.last_seen_on}
+    if entry.now_active:
+        return gettext("now in force")
+    return ""
+
+
+def report_context(report: ImportReport) -> dict:
+    """Return what the report table shows: one section per kind of change, rows to fix."""
+    diff = report.diff
+    sections = [
+        (gettext("Added in this list"), diff.added),
+        (gettext("Ended in this list"), diff.ended),
+        (gettext("Changed"), diff.changed),
+        (gettext("Pending added"), diff.pending_added),
+        (gettext("Pending removed"), diff.pending_removed),
+    ]
+    state_ids = dict(Place.objects.filter(kind=Place.Kind.STATE).values_list("abbreviation", "id"))
+    unplaced = []
+    for entry in report.unplaced:
+        url = ""
+        if not entry.placed and entry.state_code in state_ids:
+            url = alias_add_url(state_id=state_ids[entry.state_code], ice_text=entry.agency)
+        unplaced.append((entry, url))
+    return {
+        "report": report,
+        "sections": [
+            {
+                "title": title,
+                "entries": [
+                    {
+                        "agency": e.agency,
+                        "state": e.state,
+                        "model": e.model,
+                        "what": _what(e),
+                        "place": e.place,
+                    }
+                    for e in entries
+                ],
+            }
+            for title, entries in sections
+        ],
+        "unplaced": unplaced,
+    }
 
 
 def _sheet(upload) -> SheetFile | None:
@@ -74,10 +140,13 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                     "active_agreements", "unmatched_count")  # fmt: skip
     list_filter = ("as_of_source", "forced")
     date_hierarchy = "as_of"
-    fields = ("file_name", "pending_file_name", "as_of", "as_of_source", "forced",
-              "imported_at", "imported_by", "report_text", "unmatched_list")  # fmt: skip
+    fields = ("file_name", "pending_file_name", "as_of", "as_of_source", "forced_words",
+              "imported_at", "imported_by", "report_table")  # fmt: skip
     readonly_fields = fields
     change_list_template = "admin/assistant/importsnapshot/change_list.html"
+
+    class Media:
+        css = {"all": ("css/ice_import.css",)}
 
     def has_add_permission(self, request):
         # Snapshots are made by applying an upload, never typed in.
@@ -91,31 +160,24 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("active agreements"))
     def active_agreements(self, obj):
-        return obj.report.get("active_agreements")
+        return ImportReport.from_json(obj.report).active_now
 
-    @admin.display(description=_("unmatched rows"))
+    @admin.display(description=_("rows not placed"))
     def unmatched_count(self, obj):
-        return len(obj.report.get("unmatched", []))
+        return ImportReport.from_json(obj.report).placements.unplaced
+
+    @admin.display(description=_("older file imported on purpose"))
+    def forced_words(self, obj):
+        # Said only when it happened: an empty mark read as if it had.
+        if obj.forced:
+            return gettext("Yes: this file is older than an import before it.")
+        return gettext("No")
 
     @admin.display(description=_("report"))
-    def report_text(self, obj):
-        return format_html("<pre>{}</pre>", "\n".join(import_report_lines(obj.report)))
-
-    @admin.display(description=_("unmatched rows"))
-    def unmatched_list(self, obj):
-        rows = obj.unmatched_rows.all()
-        if not rows:
-            return gettext("None")
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{} {}: {} ({}): {}</li>",
-                (
-                    (r.get_file_display(), r.row_number, r.agency_name, r.state_name, r.reason)
-                    for r in rows
-                ),
-            ),
+    def report_table(self, obj):
+        return render_to_string(
+            "admin/assistant/importsnapshot/report_table.html",
+            report_context(ImportReport.from_json(obj.report)),
         )
 
     def get_urls(self):
@@ -151,7 +213,7 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                 result = ice_lists_import(
                     participating=participating, pending=pending, dry_run=True, **options
                 )
-            except (SheetError, ImportRefused) as error:
+            except IMPORT_ERRORS as error:
                 form.add_error(None, str(error))
             else:
                 request.session[SESSION_KEY] = {
@@ -161,8 +223,7 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                     "force": options["force"],
                 }
                 context.update(
-                    report_lines=import_report_lines(result.report, dry_run=True),
-                    identical=bool(result.report.get("identical_to")),
+                    report_context(result.report), identical=bool(result.report.identical_to)
                 )
                 return TemplateResponse(
                     request, "admin/assistant/importsnapshot/preview.html", context
@@ -183,7 +244,7 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                 force=stored["force"],
                 user=request.user,
             )
-        except (SheetError, ImportRefused) as error:
+        except IMPORT_ERRORS as error:
             messages.error(request, str(error))
             return redirect("admin:assistant_importsnapshot_upload")
         if result.snapshot is None:
@@ -193,14 +254,22 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:assistant_importsnapshot_change", args=[result.snapshot.pk]))
 
 
+def alias_add_url(*, state_id: int | None, ice_text: str) -> str:
+    """Return the admin address that adds an alias for ICE's text, the form filled in."""
+    query = {"ice_text": ice_text}
+    if state_id is not None:
+        query["state"] = state_id
+    return f"{reverse('admin:assistant_agencyalias_add')}?{urlencode(query)}"
+
+
 @admin.register(UnmatchedRow)
 class UnmatchedRowAdmin(admin.ModelAdmin):
-    list_display = ("agency_name", "state_name", "file", "row_number", "reason", "snapshot",
-                    "place_now")  # fmt: skip
+    list_display = ("agency_name", "state_name", "county_name", "file", "row_number", "reason",
+                    "snapshot", "place_now", "fix")  # fmt: skip
     list_filter = ("file", "state_name")
     search_fields = ("agency_name", "reason")
     readonly_fields = ("snapshot", "file", "row_number", "agency", "agency_name", "state_name",
-                       "reason", "place_now")  # fmt: skip
+                       "county_name", "reason", "place_now", "fix")  # fmt: skip
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -213,4 +282,47 @@ class UnmatchedRowAdmin(admin.ModelAdmin):
     def place_now(self, obj):
         if obj.agency and obj.agency.place:
             return str(obj.agency.place)
-        return gettext("not matched yet")
+        return gettext("not placed yet")
+
+    @admin.display(description=_("fix"))
+    def fix(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            alias_add_url(
+                state_id=obj.agency.state_id if obj.agency else None, ice_text=obj.agency_name
+            ),
+            gettext("Say which place this is"),
+        )
+
+
+@admin.register(AgencyAlias)
+class AgencyAliasAdmin(SimpleHistoryAdmin):
+    """An organizer says once which place a row of ICE's list means; every later list follows."""
+
+    list_display = ("ice_text", "state", "place", "created_by", "created_at")
+    list_filter = ("state",)
+    search_fields = ("ice_text", "place__name")
+    autocomplete_fields = ("place", "other_places")
+    fields = ("state", "ice_text", "place", "other_places", "note")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "state":
+            kwargs["queryset"] = Place.objects.filter(kind=Place.Kind.STATE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The service also places the agencies already imported under this name.
+        alias = agency_alias_create(
+            state=form.cleaned_data["state"],
+            ice_text=form.cleaned_data["ice_text"],
+            place=form.cleaned_data["place"],
+            other_places=list(form.cleaned_data.get("other_places") or []),
+            note=form.cleaned_data.get("note", ""),
+            user=request.user,
+        )
+        obj.pk = alias.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # other_places were set by the service.
+        pass

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class ImportSnapshot(models.Model):
@@ -77,7 +78,8 @@ class UnmatchedRow(models.Model):
     )
     agency_name = models.CharField(_("agency name in the file"), max_length=255)
     state_name = models.CharField(_("state in the file"), max_length=60, blank=True)
-    reason = models.CharField(_("why it is not matched"), max_length=255)
+    county_name = models.CharField(_("COUNTY column in the file"), max_length=120, blank=True)
+    reason = models.CharField(_("why it is not matched"), max_length=500)
 
     class Meta:
         verbose_name = _("unmatched row")
@@ -86,3 +88,62 @@ class UnmatchedRow(models.Model):
 
     def __str__(self):
         return f"{self.get_file_display()} row {self.row_number}: {self.agency_name}"
+
+
+class AgencyAlias(models.Model):
+    """An organizer's word on a row of ICE's list: "this text means this place".
+
+    Made once (from an unplaced row of an import), it holds for every later list: the matcher
+    reads it before its own rules (``matching.AliasTarget``). ``ice_text`` is the agency name
+    as ICE spells it (or the COUNTY cell); it is compared folded (case, accents, punctuation).
+    For an agency over several counties, ``place`` is the first and ``other_places`` the rest.
+    """
+
+    state = models.ForeignKey(
+        "assistant.Place",
+        verbose_name=_("state"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "state"},
+    )
+    ice_text = models.CharField(
+        _("text in ICE's list"),
+        max_length=255,
+        help_text=_("The agency name exactly as ICE's list spells it."),
+    )
+    place = models.ForeignKey(
+        "assistant.Place",
+        verbose_name=_("place it means"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The state, county or city this agency polices."),
+    )
+    other_places = models.ManyToManyField(
+        "assistant.Place",
+        verbose_name=_("other counties it polices"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "county"},
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("place for an agency name")
+        verbose_name_plural = _("places for agency names")
+        ordering = ["state__name", "ice_text"]
+        constraints = [
+            models.UniqueConstraint(fields=["state", "ice_text"], name="alias_unique_in_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.ice_text} → {self.place}"

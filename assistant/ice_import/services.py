@@ -1,23 +1,47 @@
-"""Import ICE's 287(g) lists: match agencies to places, compare with the last import, flag.
+"""Import ICE's 287(g) lists, in named steps each testable alone.
 
-The whole import is one transaction. A dry run (``--dry-run``, the admin preview) does all
-the work and rolls it back, so the report it returns is exactly what applying would do.
+    lists_read ──▶ rows_match ──▶ import_plan ──▶ import_apply ──▶ answers_flag ──▶ ImportReport
+    (bounds,        (matching.py   (pure: before     (agencies,       (set-wise: the
+     sheets.py)      on the DB's    and after sets)   agreements)      places whose answer
+                     places)                                           changed)
+
+``ice_lists_import`` runs them in one transaction. A dry run (``--dry-run``, the admin
+preview) does all the work and rolls it back, so the report it returns is exactly what
+applying would do. No Place is ever created here: rows are placed on the states, counties and
+cities loaded from the gazetteer, or listed as unplaced with the reason.
 """
 
 import datetime
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
-from django.utils.text import slugify
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Concat, Greatest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from assistant.content.models import ReviewFlag
 from assistant.content.publication import public_content_changed
 from assistant.content.review import review_flag_raise
-from assistant.ice_import.models import ImportSnapshot, UnmatchedRow
+from assistant.ice_import import matching
+from assistant.ice_import.bounds import SheetLimits, SheetTooLarge, check_spreadsheet_bounds
+from assistant.ice_import.history import parse_list_name
+from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
+from assistant.ice_import.report import (
+    AgreementEntry,
+    Diff,
+    ImportReport,
+    NoteEntry,
+    PlaceRef,
+    PreviousImport,
+    RenamedEntry,
+    SpellingEntry,
+    UnplacedEntry,
+)
+from assistant.ice_import.selectors import PlaceIds, match_index
 from assistant.ice_import.sheets import (
     SheetError,
     SheetFile,
@@ -27,17 +51,8 @@ from assistant.ice_import.sheets import (
     read_sheet,
     rows_fingerprint,
 )
-from assistant.places.models import (
-    Agency,
-    Agreement,
-    Place,
-    ZipCodeArea,
-    fold_name,
-    place_search_key,
-)
-from assistant.places.selectors import place_answer
+from assistant.places.models import Agency, Agreement, Place, fold_name
 
-NOT_A_COUNTY = {"", "n a", "na", "none", "unknown"}
 MODEL_WORDS = {
     "jail enforcement": Agreement.EnforcementModel.JAIL_ENFORCEMENT,
     "jem": Agreement.EnforcementModel.JAIL_ENFORCEMENT,
@@ -47,41 +62,41 @@ MODEL_WORDS = {
     "warrant service": Agreement.EnforcementModel.WARRANT_SERVICE,
     "wso": Agreement.EnforcementModel.WARRANT_SERVICE,
 }
-CITY_PREFIX_RE = re.compile(r"^(city|town|village|borough|township) of ", re.IGNORECASE)
-CITY_SUFFIX_RE = re.compile(
-    r"\s+(police department|police dept\.?|department of public safety|"
-    r"public safety department|public safety|police|marshal'?s office|department)$",
-    re.IGNORECASE,
-)
-ABBREVIATIONS = (("ft ", "fort "), ("st ", "saint "), ("mt ", "mount "))
-COUNTY_IN_NAME_RE = re.compile(r"^(.*?\b(?:county|parish|borough))\b", re.IGNORECASE)
+AGENCY_KINDS = {
+    matching.SHERIFF: Agency.Kind.SHERIFF,
+    matching.POLICE: Agency.Kind.POLICE,
+    matching.STATE_AGENCY: Agency.Kind.STATE,
+    matching.JAIL: Agency.Kind.JAIL,
+    matching.REGIONAL_JAIL: Agency.Kind.JAIL,
+    matching.CONSTABLE: Agency.Kind.CONSTABLE,
+    matching.UNIVERSITY: Agency.Kind.UNIVERSITY,
+    matching.MARSHAL: Agency.Kind.MARSHAL,
+    matching.OTHER: Agency.Kind.OTHER,
+}
+PARTICIPATING = UnmatchedRow.File.PARTICIPATING
+PENDING = UnmatchedRow.File.PENDING
+ACTIVE = Agreement.Status.ACTIVE
+PENDING_STATUS = Agreement.Status.PENDING
+ENDED = Agreement.Status.ENDED
+# A new spelling of a known agency's name: this many letters apart at most (and 8 letters long).
+RENAME_MAX_DISTANCE = 2
 
 
 class ImportRefused(Exception):
     """The import was not applied; the message says why and what to do."""
 
 
+# What the command, the admin and the fetch catch: the message is for the organizer.
+IMPORT_ERRORS = (SheetError, SheetTooLarge, ImportRefused)
+
+
 @dataclass
 class ImportResult:
     """What an import did (or, for a dry run, would do)."""
 
-    report: dict
+    report: ImportReport
     snapshot: ImportSnapshot | None = None
     dry_run: bool = False
-
-
-@dataclass
-class _Planned:
-    """One agency of the lists, matched (or not) to a place."""
-
-    agency: Agency
-    rows: list = field(default_factory=list)
-    is_new: bool = False
-    newly_unmatched: bool = False
-
-
-class _DryRun(Exception):
-    pass
 
 
 def enforcement_model_for(text: str) -> str | None:
@@ -90,327 +105,69 @@ def enforcement_model_for(text: str) -> str | None:
     return MODEL_WORDS.get(key)
 
 
-def agency_kind_for(name: str, type_text: str) -> str:
-    """Return the kind of agency its name and ICE's TYPE say it is."""
-    folded = fold_name(name)
-    if "sheriff" in folded:
-        return Agency.Kind.SHERIFF
-    if any(word in folded for word in ("jail", "correction", "detention")):
-        return Agency.Kind.JAIL
-    if fold_name(type_text).startswith("state"):
-        return Agency.Kind.STATE
-    if any(word in folded for word in ("police", "public safety", "marshal")):
-        return Agency.Kind.POLICE
-    return Agency.Kind.OTHER
+def _model_label(model: str) -> str:
+    return str(Agreement.EnforcementModel(model).label)
 
 
-def city_name_from_agency(name: str) -> str:
-    """Return the city a municipal agency's name points to ("City of Deland Police" → Deland)."""
-    text = CITY_PREFIX_RE.sub("", name.strip())
-    previous = None
-    while previous != text:
-        previous = text
-        text = CITY_SUFFIX_RE.sub("", text).strip()
-    return text
+# ---------------------------------------------------------------------------------------------
+# Step 1: read the sheets, within bounds
 
 
-def _city_keys(name: str) -> list[str]:
-    key = fold_name(name)
-    keys = [key]
-    for short, long in ABBREVIATIONS:
-        if key.startswith(short):
-            keys.append(long + key[len(short) :])
-        if key.startswith(long):
-            keys.append(short + key[len(long) :])
-    return keys
+@dataclass(frozen=True)
+class ReadLists:
+    """ICE's lists as read: the rows, the date of the list and where the date came from."""
+
+    participating_name: str
+    rows: list[SheetRow]
+    pending_name: str
+    pending_rows: list[SheetRow] | None
+    as_of: datetime.date
+    as_of_source: str
+
+    @property
+    def fingerprint(self) -> str:
+        return rows_fingerprint(self.rows)
+
+    @property
+    def pending_fingerprint(self) -> str:
+        return rows_fingerprint(self.pending_rows) if self.pending_rows is not None else ""
 
 
-class _Places:
-    """The places an import matches against, loaded once per state it needs."""
-
-    def __init__(self):
-        self.states_by_key = {}
-        for state in Place.objects.filter(kind=Place.Kind.STATE):
-            self.states_by_key[fold_name(state.name)] = state
-            self.states_by_key[fold_name(state.abbreviation)] = state
-        self._counties: dict[int, list[Place]] = {}
-        self._cities: dict[int, dict[str, Place]] = {}
-        self._postal: dict[int, dict[str, Counter]] = {}
-        self._slugs: dict[int, set[str]] = {}
-        self._all_zip_rows = None
-        self.created_cities: list[Place] = []
-
-    def state(self, text: str) -> Place | None:
-        return self.states_by_key.get(fold_name(text))
-
-    def counties(self, state: Place) -> list[Place]:
-        if state.id not in self._counties:
-            self._counties[state.id] = list(Place.objects.filter(kind="county", state=state))
-        return self._counties[state.id]
-
-    def county(self, state: Place, text: str) -> Place | None:
-        folded = fold_name(text)
-        if folded in NOT_A_COUNTY:
-            return None
-        counties = self.counties(state)
-        exact = [c for c in counties if fold_name(c.name) == folded]
-        if len(exact) == 1:
-            return exact[0]
-        key = place_search_key(text)
-        by_key = [c for c in counties if c.search_key == key]
-        if len(by_key) == 1:
-            return by_key[0]
-        with_word = [c for c in by_key if fold_name(c.name) == f"{folded} county"]
-        return with_word[0] if len(with_word) == 1 else None
-
-    def county_from_agency_name(self, state: Place, name: str) -> Place | None:
-        match = COUNTY_IN_NAME_RE.match(name)
-        if match:
-            return self.county(state, match.group(1))
-        return self.county(state, city_name_from_agency(name))
-
-    def _postal_index(self, state: Place) -> dict[str, Counter]:
-        if state.id not in self._postal:
-            index: dict[str, Counter] = defaultdict(Counter)
-            areas = ZipCodeArea.objects.filter(county__state=state, is_primary=True).values_list(
-                "city_name", "county_id"
-            )
-            for city_name, county_id in areas:
-                if city_name:
-                    index[fold_name(city_name)][county_id] += 1
-            self._postal[state.id] = index
-        return self._postal[state.id]
-
-    def _acceptable_city_county(self, state: Place, keys: list[str]) -> Place | None:
-        # Postal "acceptable" city names (e.g. a town served by a bigger post office) are
-        # only in the zipcodes package, not in our ZIP table.
-        if self._all_zip_rows is None:
-            import zipcodes
-
-            self._all_zip_rows = zipcodes.list_all()
-        votes = Counter()
-        for row in self._all_zip_rows:
-            if row["state"] != state.abbreviation:
-                continue
-            names = {fold_name(n) for n in row.get("acceptable_cities") or []}
-            if names.intersection(keys) and row.get("county"):
-                votes[row["county"]] += 1
-        if not votes:
-            return None
-        return self.county(state, votes.most_common(1)[0][0])
-
-    def city(self, state: Place, name: str, county_hint: Place | None) -> tuple[Place | None, str]:
-        """Return (the city Place, created or found; or None and the reason)."""
-        keys = _city_keys(name)
-        if state.id not in self._cities:
-            self._cities[state.id] = {
-                fold_name(c.name): c for c in Place.objects.filter(kind="city", state=state)
-            }
-        cities = self._cities[state.id]
-        for key in keys:
-            if key in cities:
-                return cities[key], ""
-        county = county_hint
-        postal_name = ""
-        if county is None:
-            index = self._postal_index(state)
-            for key in keys:
-                if key in index:
-                    county_id = index[key].most_common(1)[0][0]
-                    county = next(c for c in self.counties(state) if c.id == county_id)
-                    postal_name = key
-                    break
-        if county is None:
-            county = self._acceptable_city_county(state, keys)
-        if county is None:
-            return None, _("no city called “%(city)s” in %(state)s in the postal data") % {
-                "city": name,
-                "state": state.name,
-            }
-        display = name
-        if postal_name and postal_name != fold_name(name):
-            display = postal_name.title()
-        city = Place(kind=Place.Kind.CITY, name=display, state=state, county=county)
-        city.slug = self._unique_slug(state, display)
-        city.save()
-        self.created_cities.append(city)
-        cities[fold_name(display)] = city
-        for key in keys:
-            cities.setdefault(key, city)
-        return city, ""
-
-    def _unique_slug(self, state: Place, name: str) -> str:
-        if state.id not in self._slugs:
-            self._slugs[state.id] = set(
-                Place.objects.filter(state=state).values_list("slug", flat=True)
-            )
-        taken = self._slugs[state.id]
-        base = slugify(name)[:120] or "city"
-        slug = base if base not in taken else f"{base}-city"
-        number = 2
-        while slug in taken:
-            slug = f"{base}-city-{number}"
-            number += 1
-        taken.add(slug)
-        return slug
-
-
-def _is_municipal(row: SheetRow) -> bool:
-    folded_type = fold_name(row.type)
-    if folded_type.startswith("municip") or folded_type == "city":
-        return True
-    # ICE sometimes labels a city police department "County" (Okeechobee Police Department).
-    folded = fold_name(row.agency)
-    return (
-        folded_type == "county"
-        and "police" in folded
-        and not any(word in folded for word in ("county", "parish", "sheriff"))
+def sheet_limits() -> SheetLimits:
+    """Return the spreadsheet bounds the settings give (``ICE_SHEET_MAX_BYTES``…)."""
+    defaults = SheetLimits()
+    return SheetLimits(
+        max_file_bytes=getattr(settings, "ICE_SHEET_MAX_BYTES", defaults.max_file_bytes),
+        max_uncompressed_bytes=getattr(
+            settings, "ICE_SHEET_MAX_UNCOMPRESSED_BYTES", defaults.max_uncompressed_bytes
+        ),
+        max_member_bytes=getattr(
+            settings, "ICE_SHEET_MAX_UNCOMPRESSED_BYTES", defaults.max_member_bytes
+        ),
+        max_rows=getattr(settings, "ICE_SHEET_MAX_ROWS", defaults.max_rows),
+        max_columns=getattr(settings, "ICE_SHEET_MAX_COLUMNS", defaults.max_columns),
+        max_cells=getattr(settings, "ICE_SHEET_MAX_CELLS", defaults.max_cells),
     )
 
 
-def _match(places: _Places, state: Place, row: SheetRow) -> tuple[Place | None, str]:
-    """Return the place an agency polices, or None and why it could not be told."""
-    folded_type = fold_name(row.type)
-    if folded_type.startswith("state"):
-        return state, ""
-    if _is_municipal(row):
-        city_name = city_name_from_agency(row.agency)
-        if not city_name:
-            return None, _("the agency name does not name a city")
-        county_hint = places.county(state, row.county)
-        return places.city(state, city_name, county_hint)
-    if folded_type == "county":
-        county = places.county(state, row.county) or places.county_from_agency_name(
-            state, row.agency
-        )
-        if county:
-            return county, ""
-        return None, _("no county called “%(county)s” in %(state)s") % {
-            "county": row.county or row.agency,
-            "state": state.name,
-        }
-    return None, _("the TYPE “%(type)s” is not County, Municipality or State Agency") % {
-        "type": row.type
-    }
-
-
-def _answer_signature(answer) -> tuple:
-    if answer is None:
-        return ()
-    facts = answer.active + answer.inside + answer.pending + answer.ended
-    return tuple(
-        sorted(
-            (f.agency_name, f.enforcement_model, f.status, str(f.signed_on), f.scope) for f in facts
-        )
-    )
-
-
-def _answer_detail(before, after, place: Place, as_of: datetime.date) -> str:
-    def index(answer, statuses):
-        facts = {}
-        if answer is None:
-            return facts
-        for fact in answer.active + answer.inside + answer.pending + answer.ended:
-            if fact.status in statuses:
-                facts[(fact.agency_name, fact.enforcement_model)] = fact
-        return facts
-
-    active = (Agreement.Status.ACTIVE,)
-    pending = (Agreement.Status.PENDING,)
-    was, now = index(before, active), index(after, active)
-    was_pending, now_pending = index(before, pending), index(after, pending)
-    lines = [
-        _("ICE's list of %(date)s changes the answer for %(place)s.")
-        % {"date": as_of.isoformat(), "place": place}
-    ]
-    for key, fact in sorted(now.items()):
-        if key not in was:
-            lines.append(
-                _("New: %(agency)s has a 287(g) agreement (%(model)s).")
-                % {"agency": fact.agency_name, "model": fact.model_label}
-            )
-        elif was[key].signed_on != fact.signed_on:
-            lines.append(
-                _("Changed: the %(model)s agreement of %(agency)s now says signed on %(date)s.")
-                % {
-                    "agency": fact.agency_name,
-                    "model": fact.model_label,
-                    "date": fact.signed_on or _("an unknown date"),
-                }
-            )
-    for key, fact in sorted(was.items()):
-        if key not in now:
-            lines.append(
-                _("Ended: %(agency)s's %(model)s agreement is no longer in ICE's list.")
-                % {"agency": fact.agency_name, "model": fact.model_label}
-            )
-    for key, fact in sorted(now_pending.items()):
-        if key not in was_pending:
-            lines.append(
-                _("Pending: %(agency)s has asked for a 287(g) agreement (%(model)s).")
-                % {"agency": fact.agency_name, "model": fact.model_label}
-            )
-    for key, fact in sorted(was_pending.items()):
-        if key not in now_pending and key not in now:
-            lines.append(
-                _("No longer pending: %(agency)s (%(model)s).")
-                % {"agency": fact.agency_name, "model": fact.model_label}
-            )
-    return "\n".join(lines)
-
-
-def _places_touched(agencies: list[Agency]) -> set[int]:
-    """Return the ids of every place whose answer an agency's agreements are part of."""
-    ids: set[int] = set()
-    state_ids: set[int] = set()
-    county_ids: set[int] = set()
-    for agency in agencies:
-        place = agency.place
-        if place is None:
-            continue
-        ids.add(place.id)
-        if place.kind == Place.Kind.STATE:
-            state_ids.add(place.id)
-        else:
-            ids.add(place.state_id)
-            if place.kind == Place.Kind.COUNTY:
-                county_ids.add(place.id)
-            elif place.county_id:
-                ids.add(place.county_id)
-    if state_ids:
-        ids.update(Place.objects.filter(state_id__in=state_ids).values_list("id", flat=True))
-    if county_ids:
-        ids.update(Place.objects.filter(county_id__in=county_ids).values_list("id", flat=True))
-    return ids
-
-
-def _entry(agency: Agency, model: str, **extra) -> dict:
-    return {
-        "state": agency.state.name,
-        "agency": agency.name,
-        "model": str(Agreement.EnforcementModel(model).label),
-        **extra,
-    }
-
-
-def ice_lists_import(
+def lists_read(
     *,
     participating: SheetFile,
     pending: SheetFile | None = None,
     as_of: datetime.date | None = None,
-    dry_run: bool = False,
-    force: bool = False,
-    user=None,
-) -> ImportResult:
-    """Import ICE's participating (and optionally pending) list and return the report.
+    limits: SheetLimits | None = None,
+) -> ReadLists:
+    """Return ICE's lists read, or raise ``SheetTooLarge`` / ``SheetError`` naming the problem.
 
-    Raise ``SheetError`` for a file that is not one of ICE's lists and ``ImportRefused`` for a
-    file older than the latest import (unless ``force``); either way nothing is written. A dry
-    run returns the same report and writes nothing.
+    Each file is checked against the bounds before anything parses it.
     """
+    limits = limits or sheet_limits()
+    for sheet in (participating, pending):
+        if sheet is not None:
+            check_spreadsheet_bounds(sheet.data, sheet.name, limits)
     rows = read_sheet(participating)
     pending_rows = read_sheet(pending, pending=True) if pending else None
-    date_from_name = file_date(participating.name)
+    date_from_name = file_date(participating.name) or _history_date(participating.name)
     if date_from_name:
         as_of, as_of_source = date_from_name, ImportSnapshot.DateSource.FILE_NAME
     elif as_of:
@@ -423,30 +180,254 @@ def ice_lists_import(
             )
             % {"name": participating.name}
         )
-    result = ImportResult(report={}, dry_run=dry_run)
+    return ReadLists(
+        participating_name=participating.name,
+        rows=rows,
+        pending_name=pending.name if pending else "",
+        pending_rows=pending_rows,
+        as_of=as_of,
+        as_of_source=as_of_source,
+    )
+
+
+def _history_date(name: str) -> datetime.date | None:
+    parsed = parse_list_name(name)  # "…07112025am_b.xlsx"
+    return parsed.date if parsed else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: match the rows to places
+
+
+@dataclass(frozen=True)
+class MatchedRow:
+    """A row with where the matcher placed it, as Place ids, and its 287(g) model."""
+
+    file: str
+    row: SheetRow
+    placement: matching.Placement
+    model: str | None
+    place_id: int | None = None
+    other_place_ids: tuple[int, ...] = ()
+
+    @property
+    def agency_key(self) -> tuple[str, str]:
+        return (self.placement.state or self.row.state, fold_name(self.row.agency))
+
+
+def rows_match(
+    *, lists: ReadLists, index: matching.MatchIndex, place_ids: PlaceIds
+) -> list[MatchedRow]:
+    """Return every row of the lists placed by the matcher (or unplaced, with the reason)."""
+    matched, seen = [], {}
+    files = [(PARTICIPATING, lists.rows)]
+    if lists.pending_rows is not None:
+        files.append((PENDING, lists.pending_rows))
+    for file, rows in files:
+        for row in rows:
+            key = (row.state, row.agency, row.type, row.county)
+            if key not in seen:
+                placement = matching.match_row(row, index)
+                if placement.placed and not row.agency:
+                    placement = matching.Placement(
+                        kind=None,
+                        state=placement.state,
+                        method=matching.UNPLACED,
+                        reason=_("the row has no agency name"),
+                    )
+                seen[key] = (placement, *place_ids.resolve(placement))
+            placement, place_id, others = seen[key]
+            if placement.placed and place_id is None:
+                placement = matching.Placement(
+                    kind=None,
+                    state=placement.state,
+                    method=matching.UNPLACED,
+                    reason=_("the place the matcher gave is not in the database"),
+                    agency_kind=placement.agency_kind,
+                )
+            matched.append(
+                MatchedRow(
+                    file=file,
+                    row=row,
+                    placement=placement,
+                    model=enforcement_model_for(row.support_type),
+                    place_id=place_id,
+                    other_place_ids=others,
+                )
+            )
+    return matched
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: plan the diff (pure)
+
+AgencyKey = tuple[str, str]  # (state's postal code, folded ICE name)
+Key = tuple[str, str, str]  # (state, folded ICE name, model)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """An agreement's facts as ICE's list gives them (after), or as they are kept (before)."""
+
+    status: str
+    signed_on: datetime.date | None = None
+    signed_on_is_invalid: bool = False
+    agreement_url: str = ""
+
+
+@dataclass
+class ImportPlan:
+    """What applying a list changes, keyed by (state, folded agency name, model)."""
+
+    added: list[Key] = field(default_factory=list)  # new, or back in force
+    ended: list[Key] = field(default_factory=list)  # in force before, not in this list
+    changed_date: list[Key] = field(default_factory=list)
+    changed_model: dict[Key, Key] = field(default_factory=dict)  # after → before
+    pending_added: list[Key] = field(default_factory=list)
+    pending_removed: list[Key] = field(default_factory=list)
+    renamed: dict[AgencyKey, AgencyKey] = field(default_factory=dict)  # after → before
+    seen: list[Key] = field(default_factory=list)  # in force before and now, same facts
+    pending_seen: list[Key] = field(default_factory=list)
+
+
+def _rename_pairs(
+    gone: dict[AgencyKey, tuple], new: dict[AgencyKey, tuple]
+) -> dict[AgencyKey, AgencyKey]:
+    """Pair agencies that left the list with agencies new to it: the same agency respelled.
+
+    ``gone`` and ``new`` map an agency to (its models, its place id). A pair has the same
+    state and the same models, and either names a few letters apart or the same place.
+    """
+    pairs: dict[AgencyKey, AgencyKey] = {}
+    taken: set[AgencyKey] = set()
+    for new_key in sorted(new):
+        new_models, new_place = new[new_key]
+        best, best_distance = None, RENAME_MAX_DISTANCE + 1
+        for old_key in sorted(gone):
+            if old_key in taken or old_key[0] != new_key[0]:
+                continue
+            old_models, old_place = gone[old_key]
+            if old_models != new_models:
+                continue
+            distance = matching.edit_distance(old_key[1], new_key[1], RENAME_MAX_DISTANCE)
+            close = distance <= RENAME_MAX_DISTANCE and min(len(old_key[1]), len(new_key[1])) >= 8
+            if close and distance < best_distance:
+                best, best_distance = old_key, distance
+        if best is not None:
+            pairs[new_key] = best
+            taken.add(best)
+    return pairs
+
+
+def import_plan(
+    *,
+    before: dict[Key, Facts],
+    active: dict[Key, Facts],
+    pending: dict[Key, Facts] | None,
+    known_agencies: set[AgencyKey],
+) -> ImportPlan:
+    """Return what applying a list changes: the diff of the agreements before and after.
+
+    ``before``: every agreement kept (any status). ``active``/``pending``: the agreements of
+    the list (``pending`` None when no pending list came with it: pending agreements are then
+    left as they are). ``known_agencies``: every agency already in the database; an agency of
+    the list that is not known and matches one that left the list is a respelling (renamed).
+    """
+    plan = ImportPlan()
+    listed_agencies = {k[:2] for k in active} | {k[:2] for k in (pending or {})}
+    gone, new = defaultdict(set), defaultdict(set)
+    for key, facts in before.items():
+        if facts.status != ENDED and key[:2] not in listed_agencies:
+            gone[key[:2]].add(key[2])
+    for key in list(active) + list(pending or {}):
+        if key[:2] not in known_agencies:
+            new[key[:2]].add(key[2])
+    plan.renamed = _rename_pairs(
+        {k: (frozenset(v), None) for k, v in gone.items()},
+        {k: (frozenset(v), None) for k, v in new.items()},
+    )
+
+    def old_key(key: Key) -> Key:
+        agency = plan.renamed.get(key[:2])
+        return (*agency, key[2]) if agency else key
+
+    active = {old_key(k): v for k, v in active.items()}
+    pending = {old_key(k): v for k, v in pending.items()} if pending is not None else None
+
+    before_active = {k for k, f in before.items() if f.status == ACTIVE}
+    before_pending = {k for k, f in before.items() if f.status == PENDING_STATUS}
+    now_active = set(active)
+    now_pending = (set(pending) if pending is not None else before_pending) - now_active
+    added = now_active - before_active
+    ended = before_active - now_active
+
+    # One agreement of an agency swapped for another model is one change, not two.
+    added_by_agency, ended_by_agency = defaultdict(list), defaultdict(list)
+    for key in added:
+        added_by_agency[key[:2]].append(key)
+    for key in ended:
+        ended_by_agency[key[:2]].append(key)
+    for agency, added_keys in added_by_agency.items():
+        ended_keys = ended_by_agency.get(agency, [])
+        if len(added_keys) == 1 and len(ended_keys) == 1:
+            if added_keys[0] not in before and ended_keys[0] not in now_pending:
+                plan.changed_model[added_keys[0]] = ended_keys[0]
+    plan.added = sorted(added - set(plan.changed_model))
+    plan.ended = sorted(ended - set(plan.changed_model.values()))
+    for key in sorted(now_active & before_active):
+        was, now = before[key], active[key]
+        if (was.signed_on, was.signed_on_is_invalid) != (now.signed_on, now.signed_on_is_invalid):
+            plan.changed_date.append(key)
+        else:
+            plan.seen.append(key)
+    if pending is not None:
+        plan.pending_added = sorted(now_pending - before_pending)
+        plan.pending_removed = sorted(before_pending - now_pending)
+    plan.pending_seen = sorted(now_pending & before_pending)
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# The import
+
+
+def ice_lists_import(
+    *,
+    participating: SheetFile,
+    pending: SheetFile | None = None,
+    as_of: datetime.date | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    user=None,
+    index: matching.MatchIndex | None = None,
+) -> ImportResult:
+    """Import ICE's participating (and optionally pending) list and return the report.
+
+    Raise ``SheetTooLarge`` for a file beyond the bounds, ``SheetError`` for a file that is
+    not one of ICE's lists and ``ImportRefused`` for a file older than the latest import
+    (unless ``force``); either way nothing is written. A dry run returns the same report and
+    writes nothing. ``index``: the places to match against, when the caller imports many lists
+    (the history) and built it once.
+    """
+    lists = lists_read(participating=participating, pending=pending, as_of=as_of)
     try:
         with transaction.atomic():
-            _import(
-                result,
-                participating=participating,
-                pending=pending,
-                rows=rows,
-                pending_rows=pending_rows,
-                as_of=as_of,
-                as_of_source=as_of_source,
-                force=force,
-                user=user,
-            )
-            if dry_run or result.report.get("identical_to"):
-                raise _DryRun
-    except _DryRun:
-        result.snapshot = None
+            result = _import(lists, dry_run=dry_run, force=force, user=user, index=index)
+            if dry_run or result.report.identical_to:
+                raise _Rollback(result)
+    except _Rollback as rollback:
+        rollback.result.snapshot = None
+        return rollback.result
     return result
 
 
-def _import(
-    result, *, participating, pending, rows, pending_rows, as_of, as_of_source, force, user
-):
+class _Rollback(Exception):
+    def __init__(self, result):
+        self.result = result
+
+
+def _import(lists: ReadLists, *, dry_run, force, user, index) -> ImportResult:
+    as_of = lists.as_of
     # Imports run one at a time: the previous snapshot must not change under this one.
     latest = ImportSnapshot.objects.select_for_update().order_by("-as_of", "-imported_at").first()
     if latest and as_of < latest.as_of and not force:
@@ -456,451 +437,783 @@ def _import(
                 "from %(latest_date)s). Nothing was changed. Force it only if you mean to go back."
             )
             % {
-                "name": participating.name,
+                "name": lists.participating_name,
                 "date": as_of.isoformat(),
                 "latest": latest.file_name,
                 "latest_date": latest.as_of.isoformat(),
             }
         )
-    fingerprint = rows_fingerprint(rows)
-    pending_fingerprint = rows_fingerprint(pending_rows) if pending_rows is not None else ""
     identical = (
         latest is not None
         and latest.as_of == as_of
-        and latest.file_sha256 == fingerprint
-        and (pending_rows is None or latest.pending_sha256 == pending_fingerprint)
+        and latest.file_sha256 == lists.fingerprint
+        and (lists.pending_rows is None or latest.pending_sha256 == lists.pending_fingerprint)
     )
-    places = _Places()
-    report = {
-        "file_name": participating.name,
-        "pending_file_name": pending.name if pending else "",
-        "as_of": as_of.isoformat(),
-        "as_of_source": as_of_source,
-        "previous": (
-            {"id": latest.id, "file_name": latest.file_name, "as_of": latest.as_of.isoformat()}
+    file_name, published_as = lists.participating_name, ""
+    if not identical:
+        file_name, published_as = _name_for_newer_list_of_day(lists)
+    report = ImportReport(
+        file_name=file_name,
+        published_as=published_as,
+        newer_of_day=bool(published_as),
+        pending_file_name=lists.pending_name,
+        as_of=as_of.isoformat(),
+        as_of_source=lists.as_of_source,
+        previous=(
+            PreviousImport(latest.id, latest.file_name, latest.as_of.isoformat())
             if latest
             else None
         ),
-        "identical_to": latest.id if identical else None,
-        "rows_read": len(rows),
-        "pending_rows_read": len(pending_rows) if pending_rows is not None else None,
-        "forced": bool(force and latest and as_of < latest.as_of),
-    }
-    unmatched: list[dict] = []
-    notes: list[dict] = []
-
-    agencies_by_name: dict[tuple[int, str], Agency] = {}
-    for agency in Agency.objects.exclude(ice_name="").select_related("place", "state"):
-        agencies_by_name[(agency.state_id, agency.ice_name)] = agency
-        agencies_by_name.setdefault((agency.state_id, fold_name(agency.ice_name)), agency)
-    planned: dict[int, _Planned] = {}  # by id(agency)
-    new_agencies: list[Agency] = []
-    rematched: list[Agency] = []
-    wanted_active: dict[tuple[int, str], tuple[SheetRow, Agency]] = {}
-    wanted_pending: dict[tuple[int, str], tuple[SheetRow, Agency]] = {}
-
-    def unmatched_row(file, row, reason, agency=None):
-        unmatched.append(
-            {
-                "file": file,
-                "row": row.row_number,
-                "agency": row.agency,
-                "state": row.state,
-                "reason": str(reason),
-                "_agency": agency,
-            }
-        )
-
-    def agency_for(file, row) -> Agency | None:
-        state = places.state(row.state)
-        if state is None:
-            unmatched_row(file, row, _("the state “%(state)s” is not known") % {"state": row.state})
-            return None
-        if not row.agency:
-            unmatched_row(file, row, _("the row has no agency name"))
-            return None
-        agency = agencies_by_name.get((state.id, row.agency)) or agencies_by_name.get(
-            (state.id, fold_name(row.agency))
-        )
-        if agency is None:
-            place, problem = _match(places, state, row)
-            agency = Agency(
-                name=row.agency,
-                ice_name=row.agency,
-                kind=agency_kind_for(row.agency, row.type),
-                state=state,
-                place=place,
-                match_problem=str(problem)[:255],
-            )
-            agencies_by_name[(state.id, row.agency)] = agency
-            agencies_by_name[(state.id, fold_name(row.agency))] = agency
-            new_agencies.append(agency)
-        elif agency.place_id is None and id(agency) not in planned:
-            # Unmatched before: the places may know it now (an organizer may have added it).
-            place, problem = _match(places, state, row)
-            if place is not None:
-                agency.place, agency.match_problem = place, ""
-                rematched.append(agency)
-        planned.setdefault(id(agency), _Planned(agency=agency)).rows.append(row)
-        if agency.place_id is None and agency.place is None:
-            unmatched_row(file, row, agency.match_problem or _("no place matched"), agency)
-        return agency
-
-    def plan_rows(file, sheet_rows, wanted):
-        for row in sheet_rows:
-            agency = agency_for(file, row)
-            model = enforcement_model_for(row.support_type)
-            if agency is None:
-                continue
-            if model is None:
-                unmatched_row(
-                    file,
-                    row,
-                    _("the SUPPORT TYPE “%(model)s” is not a 287(g) model")
-                    % {"model": row.support_type},
-                    agency,
-                )
-                continue
-            key = (id(agency), model)
-            if key in wanted:
-                notes.append(
-                    {
-                        "file": file,
-                        "row": row.row_number,
-                        "note": _("same agency and model as row %(row)s; that row is used")
-                        % {"row": wanted[key][0].row_number},
-                    }
-                )
-                continue
-            wanted[key] = (row, agency)
-
-    plan_rows(UnmatchedRow.File.PARTICIPATING, rows, wanted_active)
-    if pending_rows is not None:
-        plan_rows(UnmatchedRow.File.PENDING, pending_rows, wanted_pending)
-
-    existing_agreements = {
-        (a.agency_id, a.enforcement_model): a
-        for a in Agreement.objects.select_related("agency", "agency__state", "agency__place")
-    }
-
-    # Write the new agencies, so every key below has an agency id.
-    bulk_create_with_history(new_agencies, Agency, default_user=user)
-    for agency in new_agencies:
-        if agency.place is None:
-            review_flag_raise(
-                place=agency.state,
-                reason=ReviewFlag.Reason.UNMATCHED_AGENCY,
-                detail=_("%(agency)s (%(state)s): %(problem)s.")
-                % {
-                    "agency": agency.name,
-                    "state": agency.state.name,
-                    "problem": agency.match_problem,
-                },
-                changed_on=as_of,
-            )
-
-    by_key_active = {(v[1].pk, m): v for (_i, m), v in wanted_active.items()}
-    by_key_pending = {(v[1].pk, m): v for (_i, m), v in wanted_pending.items()}
-
-    before_active = {k for k, a in existing_agreements.items() if a.status == "active"}
-    before_pending = {k for k, a in existing_agreements.items() if a.status == "pending"}
-    now_active = set(by_key_active)
-    if pending_rows is not None:
-        now_pending = set(by_key_pending) - now_active
-    else:
-        now_pending = before_pending - now_active
-    added = now_active - before_active
-    ended = before_active - now_active
-
-    # A single agreement of an agency swapped for another model is one change, not two.
-    model_changes = {}
-    added_by_agency, ended_by_agency = defaultdict(list), defaultdict(list)
-    for key in added:
-        added_by_agency[key[0]].append(key)
-    for key in ended:
-        ended_by_agency[key[0]].append(key)
-    for agency_id, added_keys in added_by_agency.items():
-        ended_keys = ended_by_agency.get(agency_id, [])
-        if len(added_keys) == 1 and len(ended_keys) == 1:
-            if added_keys[0] not in existing_agreements and ended_keys[0] not in now_pending:
-                model_changes[added_keys[0]] = ended_keys[0]
-
-    # The answers before anything about agreements is written, for the places that change.
-    dates_changed = set()
-    for key in now_active & before_active:
-        signed_on, invalid = parse_signed(by_key_active[key][0], as_of=as_of)
-        agreement = existing_agreements[key]
-        if agreement.signed_on != signed_on or agreement.signed_on_is_invalid != invalid:
-            dates_changed.add(key)
-    pending_changed = (now_pending ^ before_pending) if pending_rows is not None else set()
-    touched = list(rematched)
-    for key in added | ended | dates_changed | pending_changed:
-        if key in existing_agreements:
-            touched.append(existing_agreements[key].agency)
-        else:
-            touched.append((by_key_active.get(key) or by_key_pending[key])[1])
-    candidates = {
-        p.id: p
-        for p in Place.objects.filter(id__in=_places_touched(touched)).select_related("state")
-    }
-    # With no agreements yet (a first import), every answer before is empty: skip the queries.
-    before_answers = (
-        {pid: place_answer(place=p) for pid, p in candidates.items()}
-        if existing_agreements
-        else {pid: None for pid in candidates}
+        identical_to=latest.id if identical else None,
+        forced=bool(force and latest and as_of < latest.as_of),
+        rows_read=len(lists.rows),
+        pending_rows_read=len(lists.pending_rows) if lists.pending_rows is not None else None,
     )
-    for agency in rematched:
-        agency.save()
+    result = ImportResult(report=report, dry_run=dry_run)
+    if identical:
+        report.active_now = report.active_before = Agreement.objects.filter(status=ACTIVE).count()
+        return result
 
-    diff = {"added": [], "ended": [], "changed": [], "pending_added": [], "pending_removed": []}
-    to_create: list[Agreement] = []
-    seen_ids: list[int] = []
-    links_updated = 0
-    invalid_dates = 0
-
-    def apply_row(agreement: Agreement, row: SheetRow) -> tuple[bool, bool]:
-        """Set the row's facts on ``agreement``; return (signing date changed, link changed)."""
-        nonlocal invalid_dates
-        signed_on, invalid = parse_signed(row, as_of=as_of)
-        if invalid:
-            invalid_dates += 1
-            notes.append(
-                {
-                    "file": "participating",
-                    "row": row.row_number,
-                    "note": _("impossible signing date “%(date)s”: kept as published, not used")
-                    % {"date": row.signed},
-                }
-            )
-        published = row.signed if invalid else ""
-        date_changed = agreement.signed_on != signed_on or agreement.signed_on_is_invalid != invalid
-        agreement.signed_on = signed_on
-        agreement.signed_on_is_invalid = invalid
-        agreement.signed_on_as_published = published[:40]
-        link_changed = agreement.agreement_url != row.moa_url[:500]
-        agreement.agreement_url = row.moa_url[:500]
-        return date_changed, link_changed
-
-    for key, (row, agency) in sorted(by_key_active.items(), key=lambda kv: kv[1][0].row_number):
-        model = key[1]
-        if key in model_changes:
-            agreement = existing_agreements[model_changes[key]]
-            old_model = agreement.enforcement_model
-            agreement.enforcement_model = model
-            apply_row(agreement, row)
-            agreement.status = Agreement.Status.ACTIVE
-            agreement.ended_on = None
-            agreement.changed_on = as_of
-            agreement.last_seen_on = as_of
-            agreement.save()
-            diff["changed"].append(
-                _entry(
-                    agency,
-                    model,
-                    row=row.row_number,
-                    what="model",
-                    before=str(Agreement.EnforcementModel(old_model).label),
-                    after=str(Agreement.EnforcementModel(model).label),
-                )
-            )
-            continue
-        agreement = existing_agreements.get(key)
-        if agreement is None:
-            agreement = Agreement(
-                agency=agency,
-                enforcement_model=model,
-                status=Agreement.Status.ACTIVE,
-                first_seen_on=as_of,
-                last_seen_on=as_of,
-                changed_on=as_of,
-            )
-            apply_row(agreement, row)
-            to_create.append(agreement)
-            diff["added"].append(
-                _entry(agency, model, row=row.row_number, signed_on=str(agreement.signed_on or ""))
-            )
-            continue
-        was_signed = agreement.signed_on
-        date_changed, link_changed = apply_row(agreement, row)
-        status_changed = agreement.status != Agreement.Status.ACTIVE
-        if status_changed:
-            diff["added"].append(
-                _entry(
-                    agency,
-                    model,
-                    row=row.row_number,
-                    signed_on=str(agreement.signed_on or ""),
-                    was=agreement.status,
-                )
-            )
-        elif date_changed:
-            diff["changed"].append(
-                _entry(
-                    agency,
-                    model,
-                    row=row.row_number,
-                    what="signed_on",
-                    before=str(was_signed or ""),
-                    after=str(agreement.signed_on or row.signed),
-                )
-            )
-        if status_changed or date_changed or link_changed:
-            links_updated += link_changed
-            if status_changed or date_changed:
-                agreement.changed_on = as_of
-            agreement.status = Agreement.Status.ACTIVE
-            agreement.ended_on = None
-            agreement.last_seen_on = max(as_of, agreement.last_seen_on or as_of)
-            agreement.save()
-        else:
-            seen_ids.append(agreement.pk)
-
-    for key in sorted(ended - set(model_changes.values())):
-        agreement = existing_agreements[key]
-        agreement.status = (
-            Agreement.Status.PENDING if key in now_pending else Agreement.Status.ENDED
-        )
-        agreement.ended_on = as_of
-        agreement.changed_on = as_of
-        agreement.save()
-        diff["ended"].append(
-            _entry(agreement.agency, key[1], last_seen_on=str(agreement.last_seen_on or ""))
-        )
-
-    if pending_rows is not None:
-        for key in sorted(now_pending - before_pending):
-            row, agency = by_key_pending[key]
-            agreement = existing_agreements.get(key)
-            if agreement is None:
-                to_create.append(
-                    Agreement(
-                        agency=agency,
-                        enforcement_model=key[1],
-                        status=Agreement.Status.PENDING,
-                        first_seen_on=as_of,
-                        last_seen_on=as_of,
-                        changed_on=as_of,
-                    )
-                )
-            elif agreement.status != Agreement.Status.PENDING:
-                agreement.status = Agreement.Status.PENDING
-                agreement.changed_on = as_of
-                agreement.last_seen_on = as_of
-                agreement.save()
-            diff["pending_added"].append(_entry(agency, key[1], row=row.row_number))
-        for key in sorted(before_pending - now_pending):
-            agreement = existing_agreements[key]
-            diff["pending_removed"].append(
-                _entry(agreement.agency, key[1], now_active=key in now_active)
-            )
-            if key not in now_active:
-                # A request that ICE no longer lists was never in force: nothing to end.
-                agreement.delete()
-        seen_pending = [
-            existing_agreements[k].pk
-            for k in now_pending & before_pending
-            if existing_agreements[k].last_seen_on != as_of
-        ]
-        Agreement.objects.filter(pk__in=seen_pending).update(last_seen_on=as_of)
-
-    bulk_create_with_history(to_create, Agreement, default_user=user)
-    # Being seen again is not a change of facts: no history row for it.
-    Agreement.objects.filter(pk__in=seen_ids).exclude(last_seen_on__gte=as_of).update(
-        last_seen_on=as_of
+    fresh_index, place_ids = match_index()
+    index = index or fresh_index
+    matched = rows_match(lists=lists, index=index, place_ids=place_ids)
+    wanted = _wanted_agreements(matched, report, as_of)
+    state_ids = place_ids.states
+    agencies = _AgencyBook.load(place_ids)
+    before = agencies.agreements_before()
+    report.active_before = Agreement.objects.filter(status=ACTIVE).count()
+    plan = import_plan(
+        before={k: f for k, (f, _a) in before.items()},
+        active={k: f for k, (f, _r) in wanted.active.items()},
+        pending=(
+            {k: f for k, (f, _r) in wanted.pending.items()}
+            if lists.pending_rows is not None
+            else None
+        ),
+        known_agencies=set(agencies.by_key),
     )
-
-    # The answers after: flag every place whose answer changed.
-    for city in places.created_cities:
-        candidates.setdefault(city.id, city)
-    flagged = []
-    open_flags = set(
-        ReviewFlag.objects.filter(
-            place_id__in=candidates,
-            reason=ReviewFlag.Reason.ANSWER_CHANGED,
-            resolved_at__isnull=True,
-        ).values_list("place_id", flat=True)
-    )
-    new_flags = []
-    for place_id, place in candidates.items():
-        after = place_answer(place=place)
-        before = before_answers.get(place_id)
-        if _answer_signature(before) == _answer_signature(after):
-            continue
-        detail = _answer_detail(before, after, place, as_of)
-        if place_id in open_flags:
-            review_flag_raise(
-                place=place,
-                reason=ReviewFlag.Reason.ANSWER_CHANGED,
-                detail=detail,
-                changed_on=as_of,
-            )
-        else:
-            # One insert for the many places a first import (or a statewide agency) touches.
-            new_flags.append(
-                ReviewFlag(
-                    place=place,
-                    reason=ReviewFlag.Reason.ANSWER_CHANGED,
-                    detail=detail,
-                    changed_on=as_of,
-                )
-            )
-        flagged.append(str(place))
-    ReviewFlag.objects.bulk_create(new_flags, batch_size=500)
-
-    any_change = any(diff.values()) or new_agencies or rematched or links_updated
-    if any_change:
-        public_content_changed()
-
-    model_counts = Counter(
-        str(Agreement.EnforcementModel(model).label) for (_i, model) in wanted_active
-    )
-    state_counts = Counter(agency.state.name for _row, agency in wanted_active.values())
-    pending_counts = Counter(
-        str(Agreement.EnforcementModel(model).label) for (_i, model) in wanted_pending
-    )
-    report.update(
-        {
-            "by_model": dict(sorted(model_counts.items())),
-            "by_state": dict(sorted(state_counts.items())),
-            "pending_by_model": dict(sorted(pending_counts.items())),
-            "agencies_new": len(new_agencies),
-            "cities_created": [str(c) for c in places.created_cities],
-            "matched_rows": len(rows) + len(pending_rows or []) - len(unmatched),
-            "unmatched": [{k: v for k, v in u.items() if k != "_agency"} for u in unmatched],
-            "notes": notes,
-            "invalid_dates": invalid_dates,
-            "links_updated": links_updated,
-            "diff": diff,
-            "places_flagged": sorted(flagged),
-            "active_agreements": Agreement.objects.filter(status="active").count(),
-        }
-    )
-    result.report = report
-    if report["identical_to"]:
-        return
-    snapshot = ImportSnapshot.objects.create(
-        file_name=participating.name[:255],
-        file_sha256=fingerprint,
-        pending_file_name=pending.name[:255] if pending else "",
-        pending_sha256=pending_fingerprint,
+    touched = import_apply(
+        plan=plan,
+        matched=matched,
+        wanted=wanted,
+        before=before,
+        agencies=agencies,
         as_of=as_of,
-        as_of_source=as_of_source,
-        rows=[row.as_dict() for row in rows],
-        pending_rows=[row.as_dict() for row in pending_rows or []],
         report=report,
-        forced=report["forced"],
+        user=user,
+    )
+    report.places_flagged = answers_flag(
+        changes=touched, as_of=as_of, state_ids=state_ids, agencies=agencies
+    )
+    report.active_now = Agreement.objects.filter(status=ACTIVE).count()
+    report.pending_now = Agreement.objects.filter(status=PENDING_STATUS).count()
+    if not report.diff.is_empty or report.agencies_new or report.agencies_moved:
+        public_content_changed()
+    if dry_run:
+        return result
+    snapshot = ImportSnapshot.objects.create(
+        file_name=file_name[:255],
+        file_sha256=lists.fingerprint,
+        pending_file_name=lists.pending_name[:255],
+        pending_sha256=lists.pending_fingerprint,
+        as_of=as_of,
+        as_of_source=lists.as_of_source,
+        rows=[row.as_dict() for row in lists.rows],
+        pending_rows=[row.as_dict() for row in lists.pending_rows or []],
+        report=report.to_json(),
+        forced=report.forced,
         imported_by=user,
     )
     UnmatchedRow.objects.bulk_create(
         UnmatchedRow(
             snapshot=snapshot,
-            file=u["file"],
-            row_number=u["row"],
-            agency=u["_agency"] if u["_agency"] is not None and u["_agency"].pk else None,
-            agency_name=u["agency"][:255],
-            state_name=u["state"][:60],
-            reason=u["reason"][:255],
+            file=entry.file,
+            row_number=entry.row,
+            agency_id=entry.agency_id,
+            agency_name=entry.agency[:255],
+            state_name=entry.state[:60],
+            county_name=entry.county[:120],
+            reason=entry.reason[:500],
         )
-        for u in unmatched
+        for entry in report.unplaced
     )
     result.snapshot = snapshot
+    return result
+
+
+def _name_for_newer_list_of_day(lists: ReadLists) -> tuple[str, str]:
+    """Return (the name to keep the list under, ICE's name when another list already has it).
+
+    ICE once published two different lists under one name on one day: the second is kept as
+    ``…am_b.xlsx``, after the first in ICE's date order.
+    """
+    name = lists.participating_name
+    taken = set(
+        ImportSnapshot.objects.filter(file_name__startswith=name.rpartition(".")[0]).values_list(
+            "file_name", flat=True
+        )
+    )
+    if name not in taken:
+        return name, ""
+    stem, dot, extension = name.rpartition(".")
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        candidate = f"{stem}_{letter}{dot}{extension}"
+        if candidate not in taken:
+            return candidate, name
+    return name, name
+
+
+@dataclass
+class _Wanted:
+    active: dict[Key, tuple[Facts, MatchedRow]] = field(default_factory=dict)
+    pending: dict[Key, tuple[Facts, MatchedRow]] = field(default_factory=dict)
+
+
+def _wanted_agreements(matched: list[MatchedRow], report: ImportReport, as_of) -> _Wanted:
+    """Return the agreements the list gives, and count the rows' placements into ``report``."""
+    wanted = _Wanted()
+    placements = report.placements
+    model_counts, state_counts, pending_counts = Counter(), Counter(), Counter()
+    for item in matched:
+        row, placement = item.row, item.placement
+        method = placement.method
+        setattr(placements, method, getattr(placements, method) + 1)
+        if method == matching.SPELLING:
+            placements.spellings.append(
+                SpellingEntry(
+                    file=item.file,
+                    row=row.row_number,
+                    state=row.state,
+                    agency=row.agency,
+                    original=placement.original,
+                    corrected=placement.corrected,
+                )
+            )
+        if not placement.state:
+            # Without a state there is no agency to keep: the row is listed, nothing more.
+            report.unplaced.append(_unplaced(item, placement.reason))
+            continue
+        if not placement.placed:
+            report.unplaced.append(_unplaced(item, placement.reason))
+        if item.model is None:
+            report.unplaced.append(
+                _unplaced(
+                    item,
+                    _("the SUPPORT TYPE “%(model)s” is not a 287(g) model")
+                    % {"model": row.support_type},
+                    placed=placement.placed,
+                )
+            )
+            continue
+        key = (*item.agency_key, item.model)
+        into = wanted.active if item.file == PARTICIPATING else wanted.pending
+        if key in into:
+            report.duplicate_rows += item.file == PARTICIPATING
+            report.notes.append(
+                NoteEntry(
+                    file=item.file,
+                    row=row.row_number,
+                    note=_("same agency and model as row %(row)s; that row is used")
+                    % {"row": into[key][1].row.row_number},
+                )
+            )
+            continue
+        if item.file == PARTICIPATING:
+            signed_on, invalid = parse_signed(row, as_of=as_of)
+            if invalid:
+                report.invalid_dates += 1
+                report.notes.append(
+                    NoteEntry(
+                        file=item.file,
+                        row=row.row_number,
+                        note=_("impossible signing date “%(date)s”: kept as published, not used")
+                        % {"date": row.signed},
+                    )
+                )
+            url = matching.unwrap_safelink(row.moa_url)[:500]
+            into[key] = (Facts(ACTIVE, signed_on, invalid, url), item)
+            model_counts[_model_label(item.model)] += 1
+            state_counts[row.state.title()] += 1
+        else:
+            into[key] = (Facts(PENDING_STATUS), item)
+            pending_counts[_model_label(item.model)] += 1
+    report.agreements_in_list = len(wanted.active)
+    report.pending_in_list = len(wanted.pending)
+    report.by_model = dict(sorted(model_counts.items()))
+    report.by_state = dict(sorted(state_counts.items()))
+    report.pending_by_model = dict(sorted(pending_counts.items()))
+    return wanted
+
+
+def _unplaced(item: MatchedRow, reason: str, placed: bool = False) -> UnplacedEntry:
+    return UnplacedEntry(
+        file=item.file,
+        row=item.row.row_number,
+        state=item.row.state,
+        agency=item.row.agency,
+        county=item.row.county,
+        reason=str(reason),
+        state_code=item.placement.state,
+        placed=placed,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 4: apply
+
+
+@dataclass(frozen=True)
+class AgencyAt:
+    """Where an agency's agreements count: its place, other counties, and state."""
+
+    place_id: int | None
+    other_place_ids: tuple[int, ...]
+    state_id: int
+
+
+class _AgencyBook:
+    """Every agency, by (state, folded ICE name), with where it was before the import."""
+
+    def __init__(self, agencies: list[Agency], others: dict[int, tuple[int, ...]], places):
+        self.by_key: dict[AgencyKey, Agency] = {}
+        self.codes = {pk: code for code, pk in places.states.items()}
+        self.state_names = places.state_names
+        for agency in agencies:
+            key = (self.codes.get(agency.state_id, ""), fold_name(agency.ice_name))
+            self.by_key.setdefault(key, agency)
+        self.others = others
+        self.at_before = {a.pk: self.at(a) for a in agencies}
+
+    @classmethod
+    def load(cls, places: PlaceIds) -> "_AgencyBook":
+        agencies = list(Agency.objects.exclude(ice_name=""))
+        others = defaultdict(tuple)
+        for agency_id, place_id in Agency.other_places.through.objects.values_list(
+            "agency_id", "place_id"
+        ):
+            others[agency_id] += (place_id,)
+        return cls(agencies, others, places)
+
+    def at(self, agency: Agency) -> AgencyAt:
+        return AgencyAt(agency.place_id, self.others.get(agency.pk, ()), agency.state_id)
+
+    def agreements_before(self) -> dict[Key, tuple[Facts, Agreement]]:
+        by_id = {a.pk: key for key, a in self.by_key.items()}
+        before = {}
+        for agreement in Agreement.objects.filter(agency_id__in=by_id):
+            key = (*by_id[agreement.agency_id], agreement.enforcement_model)
+            facts = Facts(
+                agreement.status,
+                agreement.signed_on,
+                agreement.signed_on_is_invalid,
+                agreement.agreement_url,
+            )
+            before[key] = (facts, agreement)
+        return before
+
+
+@dataclass
+class AnswerChange:
+    """Agencies whose facts changed, where they were before, and the words for the flag."""
+
+    agencies: dict[int, AgencyAt] = field(default_factory=dict)  # agency id → before
+    lines: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def import_apply(
+    *,
+    plan: ImportPlan,
+    matched: list[MatchedRow],
+    wanted: _Wanted,
+    before: dict[Key, tuple[Facts, Agreement]],
+    agencies: _AgencyBook,
+    as_of: datetime.date,
+    report: ImportReport,
+    user=None,
+) -> AnswerChange:
+    """Write the plan: agencies (new, placed, renamed) and agreements; fill ``report.diff``.
+
+    Return the agencies whose answers changed, for ``answers_flag``.
+    """
+    change = AnswerChange()
+    state_ids = {code: pk for pk, code in agencies.codes.items()}
+    renamed_to = {old: new for new, old in plan.renamed.items()}
+
+    # Agencies: one per (state, name); the matcher's place wins, but "unplaced" never removes one.
+    rows_by_agency: dict[AgencyKey, MatchedRow] = {}
+    for item in matched:
+        if item.placement.state and item.model is not None:
+            rows_by_agency.setdefault(item.agency_key, item)
+    new_agencies, moved, old_names = [], [], {}
+    for key, item in rows_by_agency.items():
+        known_key = plan.renamed.get(key, key)
+        agency = agencies.by_key.get(known_key)
+        kind = AGENCY_KINDS.get(item.placement.agency_kind, Agency.Kind.OTHER)
+        if agency is None:
+            agency = Agency(
+                name=item.row.agency,
+                ice_name=item.row.agency,
+                kind=kind,
+                state_id=state_ids[key[0]],
+                place_id=item.place_id,
+                match_problem=item.placement.reason[:255],
+            )
+            agencies.by_key[key] = agency
+            new_agencies.append((agency, item))
+            continue
+        if known_key != key:
+            old_names[key] = agency.name
+            agency.name = agency.ice_name = item.row.agency
+            agencies.by_key[key] = agency
+        placed = item.place_id is not None
+        target = (item.place_id, tuple(item.other_place_ids)) if placed else None
+        current = (agency.place_id, agencies.others.get(agency.pk, ()))
+        if target is not None and target != current:
+            change.agencies.setdefault(agency.pk, agencies.at(agency))
+            agency.place_id, agency.match_problem = item.place_id, ""
+            moved.append((agency, item.other_place_ids))
+        if target is None and agency.place_id is None:
+            agency.match_problem = item.placement.reason[:255]
+        if known_key != key or target is not None and target != current or kind != agency.kind:
+            agency.kind = kind
+            agency.save()
+    bulk_create_with_history([a for a, _item in new_agencies], Agency, default_user=user)
+    report.agencies_new = len(new_agencies)
+    report.agencies_moved = len(moved)
+    through = Agency.other_places.through
+    through.objects.filter(agency_id__in=[a.pk for a, _o in moved]).delete()
+    links = [(a, item.other_place_ids) for a, item in new_agencies] + moved
+    through.objects.bulk_create(
+        through(agency_id=a.pk, place_id=place_id) for a, others in links for place_id in others
+    )
+    for agency, others in links:
+        agencies.others[agency.pk] = tuple(others)
+    for agency, item in new_agencies:
+        change.agencies.setdefault(agency.pk, AgencyAt(None, (), agency.state_id))
+        if agency.place_id is None:
+            _flag_unplaced(agency, item, as_of)
+
+    place_refs = _PlaceRefs()
+
+    def agency_of(key: Key) -> Agency:
+        return (
+            agencies.by_key[renamed_to.get(key[:2], key[:2])]
+            if key[:2] in renamed_to
+            else (agencies.by_key[key[:2]])
+        )
+
+    def entry(key: Key, row: int | None = None, **extra) -> AgreementEntry:
+        agency = agency_of(key)
+        change.agencies.setdefault(agency.pk, agencies.at(agency))
+        return AgreementEntry(
+            state=_state_name(key[0], agencies, state_ids),
+            agency=agency.name,
+            model=_model_label(key[2]),
+            agency_id=agency.pk,
+            place=place_refs.get(agency.place_id),
+            row=row,
+            **extra,
+        )
+
+    def row_of(key: Key, into) -> MatchedRow:
+        new_key = (*renamed_to.get(key[:2], key[:2]), key[2])
+        return into[new_key][1] if new_key in into else into[key][1]
+
+    def facts_of(key: Key, into) -> Facts:
+        new_key = (*renamed_to.get(key[:2], key[:2]), key[2])
+        return into[new_key][0] if new_key in into else into[key][0]
+
+    def set_facts(agreement: Agreement, facts: Facts, row: SheetRow) -> bool:
+        agreement.signed_on = facts.signed_on
+        agreement.signed_on_is_invalid = facts.signed_on_is_invalid
+        agreement.signed_on_as_published = (row.signed if facts.signed_on_is_invalid else "")[:40]
+        link_changed = agreement.agreement_url != facts.agreement_url
+        agreement.agreement_url = facts.agreement_url
+        return link_changed
+
+    diff = report.diff
+    to_create: list[Agreement] = []
+    for after_key, before_key in sorted(plan.changed_model.items()):
+        agreement = before[before_key][1]
+        item = row_of(after_key, wanted.active)
+        agreement.enforcement_model = after_key[2]
+        set_facts(agreement, facts_of(after_key, wanted.active), item.row)
+        agreement.status, agreement.ended_on = ACTIVE, None
+        agreement.changed_on = agreement.last_seen_on = as_of
+        agreement.save()
+        diff.changed.append(
+            entry(
+                after_key,
+                item.row.row_number,
+                field="model",
+                before=_model_label(before_key[2]),
+                after=_model_label(after_key[2]),
+            )
+        )
+    for key in plan.added:
+        item = row_of(key, wanted.active)
+        facts = facts_of(key, wanted.active)
+        existing = before.get(key)
+        if existing is None:
+            agreement = Agreement(
+                agency=agency_of(key),
+                enforcement_model=key[2],
+                status=ACTIVE,
+                first_seen_on=as_of,
+                last_seen_on=as_of,
+                changed_on=as_of,
+            )
+            set_facts(agreement, facts, item.row)
+            to_create.append(agreement)
+            was = ""
+        else:
+            agreement = existing[1]
+            was = agreement.status
+            set_facts(agreement, facts, item.row)
+            agreement.status, agreement.ended_on = ACTIVE, None
+            agreement.changed_on = agreement.last_seen_on = as_of
+            agreement.save()
+        diff.added.append(
+            entry(key, item.row.row_number, signed_on=str(facts.signed_on or ""), was=was)
+        )
+    for key in plan.changed_date:
+        agreement = before[key][1]
+        item = row_of(key, wanted.active)
+        was_signed = agreement.signed_on or agreement.signed_on_as_published
+        report.links_updated += set_facts(agreement, facts_of(key, wanted.active), item.row)
+        agreement.changed_on = agreement.last_seen_on = as_of
+        agreement.save()
+        diff.changed.append(
+            entry(
+                key,
+                item.row.row_number,
+                field="signed_on",
+                before=str(was_signed or ""),
+                after=str(agreement.signed_on or item.row.signed),
+            )
+        )
+    seen_ids = []
+    for key in plan.seen:
+        agreement = before[key][1]
+        item = row_of(key, wanted.active)
+        if set_facts(agreement, facts_of(key, wanted.active), item.row):
+            report.links_updated += 1
+            agreement.last_seen_on = max(as_of, agreement.last_seen_on or as_of)
+            agreement.save()
+        else:
+            seen_ids.append(agreement.pk)
+    now_pending = set(plan.pending_added) | set(plan.pending_seen)
+    for key in plan.ended:
+        agreement = before[key][1]
+        agreement.status = PENDING_STATUS if key in now_pending else ENDED
+        agreement.ended_on = agreement.changed_on = as_of
+        agreement.save()
+        diff.ended.append(entry(key, last_seen_on=str(agreement.last_seen_on or "")))
+    active_now = set(plan.added) | set(plan.changed_model) | set(plan.changed_date)
+    active_now |= set(plan.seen)
+    for key in plan.pending_added:
+        item = row_of(key, wanted.pending)
+        existing = before.get(key)
+        if existing is None:
+            to_create.append(
+                Agreement(
+                    agency=agency_of(key),
+                    enforcement_model=key[2],
+                    status=PENDING_STATUS,
+                    first_seen_on=as_of,
+                    last_seen_on=as_of,
+                    changed_on=as_of,
+                )
+            )
+        elif existing[1].status == ENDED:
+            agreement = existing[1]
+            agreement.status = PENDING_STATUS
+            agreement.changed_on = agreement.last_seen_on = as_of
+            agreement.save()
+        diff.pending_added.append(entry(key, item.row.row_number))
+    for key in plan.pending_removed:
+        agreement = before[key][1]
+        diff.pending_removed.append(entry(key, now_active=key in active_now))
+        if key not in active_now:
+            # A request that ICE no longer lists was never in force: nothing to end.
+            agreement.delete()
+    bulk_create_with_history(to_create, Agreement, default_user=user)
+    # Being seen again is not a change of facts: no history row for it.
+    seen_ids += [before[k][1].pk for k in plan.pending_seen]
+    Agreement.objects.filter(pk__in=seen_ids).exclude(last_seen_on__gte=as_of).update(
+        last_seen_on=as_of
+    )
+
+    for new_key, old_key in sorted(plan.renamed.items()):
+        agency = agencies.by_key[new_key]
+        change.agencies.setdefault(agency.pk, agencies.at(agency))
+        item = rows_by_agency.get(new_key)
+        diff.renamed.append(
+            RenamedEntry(
+                state=_state_name(new_key[0], agencies, state_ids),
+                before=old_names.get(new_key, old_key[1]),
+                after=agency.name,
+                models=sorted(
+                    _model_label(k[2])
+                    for k in list(wanted.active) + list(wanted.pending)
+                    if k[:2] == new_key
+                ),
+                agency_id=agency.pk,
+                place=place_refs.get(agency.place_id),
+                row=item.row.row_number if item else None,
+            )
+        )
+    diff.changed.sort(key=lambda e: e.row or 0)
+    _flag_lines(diff, change)
+    for unplaced in report.unplaced:
+        agency = agencies.by_key.get((unplaced.state_code, fold_name(unplaced.agency)))
+        unplaced.agency_id = agency.pk if agency else None
+    place_refs.fill(report)
+    return change
+
+
+def _state_name(code: str, agencies, state_ids) -> str:
+    return agencies.state_names.get(code, code)
+
+
+def _flag_unplaced(agency: Agency, item: MatchedRow, as_of) -> None:
+    review_flag_raise(
+        place=Place(pk=agency.state_id, kind=Place.Kind.STATE),
+        reason=ReviewFlag.Reason.UNMATCHED_AGENCY,
+        detail=_("%(agency)s (%(state)s): %(problem)s.")
+        % {"agency": agency.name, "state": item.row.state.title(), "problem": agency.match_problem},
+        changed_on=as_of,
+    )
+
+
+class _PlaceRefs:
+    """The name and public address of the places the report links to, read in one query."""
+
+    def __init__(self):
+        self.refs: list[PlaceRef] = []
+
+    def get(self, place_id: int | None) -> PlaceRef | None:
+        if place_id is None:
+            return None
+        ref = PlaceRef(id=place_id)
+        self.refs.append(ref)
+        return ref
+
+    def fill(self, report: ImportReport) -> None:
+        ids = {ref.id for ref in self.refs}
+        places = Place.objects.select_related("state").in_bulk(ids)
+        for ref in self.refs:
+            place = places.get(ref.id)
+            if place is not None:
+                ref.name, ref.public_url = str(place), place.get_absolute_url()
+
+
+def _flag_lines(diff: Diff, change: AnswerChange) -> None:
+    """Write, for each agency, the lines its places' flags will say."""
+    for entry in diff.added:
+        change.lines[entry.agency_id].append(
+            _("New: %(agency)s has a 287(g) agreement (%(model)s).")
+            % {"agency": entry.agency, "model": entry.model}
+        )
+    for entry in diff.changed:
+        if entry.field == "model":
+            text = _("Changed: %(agency)s's agreement is now %(model)s (was %(before)s).")
+            values = {"agency": entry.agency, "model": entry.after, "before": entry.before}
+        else:
+            text = _("Changed: the %(model)s agreement of %(agency)s now says signed on %(date)s.")
+            values = {
+                "agency": entry.agency,
+                "model": entry.model,
+                "date": entry.after or _("an unknown date"),
+            }
+        change.lines[entry.agency_id].append(text % values)
+    for entry in diff.ended:
+        change.lines[entry.agency_id].append(
+            _("Ended: %(agency)s's %(model)s agreement is no longer in ICE's list.")
+            % {"agency": entry.agency, "model": entry.model}
+        )
+    for entry in diff.pending_added:
+        change.lines[entry.agency_id].append(
+            _("Pending: %(agency)s has asked for a 287(g) agreement (%(model)s).")
+            % {"agency": entry.agency, "model": entry.model}
+        )
+    for entry in diff.pending_removed:
+        if not entry.now_active:
+            change.lines[entry.agency_id].append(
+                _("No longer pending: %(agency)s (%(model)s).")
+                % {"agency": entry.agency, "model": entry.model}
+            )
+    for entry in diff.renamed:
+        change.lines[entry.agency_id].append(
+            _("Renamed in ICE's list: %(before)s is now %(after)s.")
+            % {"before": entry.before, "after": entry.after}
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 5: flag the places whose answer changed, set-wise
+
+
+def places_reached(
+    *,
+    at: AgencyAt,
+    places_in_state: dict,
+    cities_in_county: dict,
+    county_of_city: dict,
+    kinds: dict,
+) -> set[int]:
+    """Return the ids of every place whose answer includes an agency placed ``at``.
+
+    The same reach as ``place_answer``: a state's answer has every agency of the state; a
+    county's has its own agencies, the state's, and the city agencies inside it; a city's has
+    its own, its county's and the state's.
+    """
+    reached = {at.state_id}
+    if at.place_id is None:
+        return reached
+    kind = kinds.get(at.place_id)
+    if kind == Place.Kind.STATE:
+        reached |= places_in_state.get(at.place_id, set())
+    for place_id in (at.place_id, *at.other_place_ids):
+        reached.add(place_id)
+        if kinds.get(place_id) == Place.Kind.COUNTY:
+            reached |= cities_in_county.get(place_id, set())
+    if kind == Place.Kind.CITY:
+        county_id = county_of_city.get(at.place_id)
+        if county_id:
+            reached.add(county_id)
+    return reached
+
+
+def answers_flag(
+    *, changes: AnswerChange, as_of: datetime.date, state_ids: dict, agencies: _AgencyBook
+) -> int:
+    """Flag every place whose answer changed; return how many.
+
+    A place's answer changed when it includes (before or after) an agency whose agreements
+    or place changed: the places are found from where those agencies were and are, with one
+    query for the geography, not by computing each place's answer.
+    """
+    if not changes.agencies:
+        return 0
+    by_id = {a.pk: a for a in agencies.by_key.values() if a.pk}
+    needed_states = set()
+    for agency_id, at_before in changes.agencies.items():
+        now = agencies.at(by_id[agency_id]) if agency_id in by_id else at_before
+        needed_states.update({at_before.state_id, now.state_id})
+    places_in_state: dict[int, set[int]] = defaultdict(set)
+    cities_in_county: dict[int, set[int]] = defaultdict(set)
+    county_of_city: dict[int, int] = {}
+    kinds: dict[int, str] = {pk: Place.Kind.STATE for pk in state_ids.values()}
+    rows = Place.objects.filter(state_id__in=needed_states).values_list(
+        "id", "kind", "state_id", "county_id"
+    )
+    for pk, kind, state_id, county_id in rows:
+        kinds[pk] = kind
+        places_in_state[state_id].add(pk)
+        if kind == Place.Kind.CITY and county_id:
+            cities_in_county[county_id].add(pk)
+            county_of_city[pk] = county_id
+    lines: dict[int, list[str]] = defaultdict(list)
+    for agency_id, at_before in changes.agencies.items():
+        now = agencies.at(by_id[agency_id]) if agency_id in by_id else at_before
+        reached = set()
+        for at in {at_before, now}:
+            reached |= places_reached(
+                at=at,
+                places_in_state=places_in_state,
+                cities_in_county=cities_in_county,
+                county_of_city=county_of_city,
+                kinds=kinds,
+            )
+        words = changes.lines.get(agency_id) or [
+            _("%(agency)s is now counted for another place.") % {"agency": by_id[agency_id].name}
+        ]
+        for place_id in reached:
+            lines[place_id].extend(words)
+    header = _("ICE's list of %(date)s changes the answer here.") % {"date": as_of.isoformat()}
+    details = {pk: "\n".join([header, *sorted(set(words))]) for pk, words in lines.items()}
+    open_flags: dict[int, list[int]] = defaultdict(list)  # place id → open flag ids
+    for flag_id, place_id in ReviewFlag.objects.filter(
+        place_id__in=details,
+        reason=ReviewFlag.Reason.ANSWER_CHANGED,
+        resolved_at__isnull=True,
+    ).values_list("id", "place_id"):
+        open_flags[place_id].append(flag_id)
+    # An open flag gets the new lines after its own. Many places share the same words (every
+    # town of a state for a state agency): one UPDATE per distinct text, not one per flag.
+    by_detail: dict[str, list[int]] = defaultdict(list)
+    for place_id, flag_ids in open_flags.items():
+        by_detail[details[place_id]].extend(flag_ids)
+    for detail, flag_ids in by_detail.items():
+        ReviewFlag.objects.filter(pk__in=flag_ids).update(
+            detail=Concat(F("detail"), Value("\n" + detail)),
+            changed_on=Greatest(Coalesce(F("changed_on"), Value(as_of)), Value(as_of)),
+        )
+    ReviewFlag.objects.bulk_create(
+        (
+            ReviewFlag(
+                place_id=place_id,
+                reason=ReviewFlag.Reason.ANSWER_CHANGED,
+                detail=detail,
+                changed_on=as_of,
+            )
+            for place_id, detail in details.items()
+            if place_id not in open_flags
+        ),
+        batch_size=1000,
+    )
+    return len(details)
+
+
+# ---------------------------------------------------------------------------------------------
+# Organizers' aliases
+
+
+@transaction.atomic
+def agency_alias_create(
+    *,
+    state: Place,
+    ice_text: str,
+    place: Place,
+    other_places: list[Place] | None = None,
+    note: str = "",
+    user=None,
+) -> AgencyAlias:
+    """Say once that ICE's text means ``place``; place the agencies already imported under it.
+
+    The alias holds for every later list (the matcher reads it first). Agencies of that name
+    already imported move to ``place`` now, and the places whose answer that changes are
+    flagged as an import would flag them.
+    """
+    alias, _created = AgencyAlias.objects.update_or_create(
+        state=state,
+        ice_text=ice_text.strip(),
+        defaults={"place": place, "note": note, "created_by": user},
+    )
+    alias.other_places.set(other_places or [])
+    moved = [
+        agency
+        for agency in Agency.objects.filter(state=state).exclude(ice_name="")
+        if fold_name(agency.ice_name) == fold_name(ice_text)
+    ]
+    if not moved:
+        return alias
+    place_ids = PlaceIds.load()
+    state_ids = place_ids.states
+    book = _AgencyBook.load(place_ids)
+    change = AnswerChange()
+    for agency in moved:
+        change.agencies[agency.pk] = book.at(agency)
+        change.lines[agency.pk].append(
+            _("%(agency)s is now placed on %(place)s (an organizer's alias).")
+            % {"agency": agency.name, "place": place}
+        )
+        agency.place, agency.match_problem = place, ""
+        agency.save()
+        agency.other_places.set(other_places or [])
+        book.by_key[(state.abbreviation, fold_name(agency.ice_name))] = agency
+        book.others[agency.pk] = tuple(p.pk for p in other_places or [])
+    answers_flag(changes=change, as_of=timezone.localdate(), state_ids=state_ids, agencies=book)
+    public_content_changed()
+    return alias

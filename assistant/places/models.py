@@ -172,7 +172,9 @@ class Agency(models.Model):
     """A law-enforcement agency and the place it polices.
 
     ``place`` is empty while an imported agency is unmatched; ``match_problem`` says why,
-    for an organizer to resolve in the admin.
+    for an organizer to resolve in the admin (with an alias that holds for every later list).
+    An agency over several counties (a regional jail) is placed on the first and lists the
+    others in ``other_places``: each of those counties' answers includes it.
     """
 
     class Kind(models.TextChoices):
@@ -180,10 +182,13 @@ class Agency(models.Model):
         POLICE = "police", _("police department")
         STATE = "state", _("state agency")
         JAIL = "jail", _("jail or corrections")
+        CONSTABLE = "constable", _("constable")
+        MARSHAL = "marshal", _("marshal's office")
+        UNIVERSITY = "university", _("university or college police")
         OTHER = "other", _("other agency")
 
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.OTHER)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
     state = models.ForeignKey(
         Place,
         verbose_name=_("state"),
@@ -199,6 +204,16 @@ class Agency(models.Model):
         on_delete=models.PROTECT,
         related_name="agencies",
         help_text=_("The county, city or state this agency polices."),
+    )
+    other_places = models.ManyToManyField(
+        Place,
+        verbose_name=_("other counties it polices"),
+        blank=True,
+        related_name="shared_agencies",
+        help_text=_(
+            "For an agency over several counties (a regional jail): the counties after the "
+            "first. Their answers include it."
+        ),
     )
     ice_name = models.CharField(
         _("name in ICE's list"),

@@ -59,7 +59,16 @@ class Headline:
 
 
 # Which agencies a resident deals with first: their sheriff and their city's police.
-_KIND_ORDER = {"sheriff": 0, "police": 1, "jail": 2, "other": 3, "state": 4}
+_KIND_ORDER = {
+    "sheriff": 0,
+    "police": 1,
+    "marshal": 1,
+    "constable": 2,
+    "jail": 2,
+    "university": 3,
+    "other": 3,
+    "state": 4,
+}
 _SCOPE_ORDER = {"here": 0, "county": 1, "inside": 2, "statewide": 3}
 
 
@@ -139,14 +148,27 @@ class PlaceAnswer:
         return min(dates) if dates else None
 
 
-def _agency_scope(agency: Agency, place: Place) -> str:
-    if agency.place_id == place.id:
+def _agency_scope(agency: Agency, place: Place, shared: set[int] = frozenset()) -> str:
+    if agency.place_id == place.id or (place.kind == Place.Kind.COUNTY and agency.pk in shared):
         return "here"
     if agency.place and agency.place.kind == Place.Kind.STATE:
         return "statewide"
-    if place.kind == Place.Kind.CITY and agency.place_id == place.county_id:
+    if place.kind == Place.Kind.CITY and (
+        agency.place_id == place.county_id or agency.pk in shared
+    ):
         return "county"
     return "inside"
+
+
+def _agencies_sharing(county_id: int | None) -> set[int]:
+    """Return the agencies that also police ``county_id`` (a regional jail over several)."""
+    if not county_id:
+        return set()
+    return set(
+        Agency.other_places.through.objects.filter(place_id=county_id).values_list(
+            "agency_id", flat=True
+        )
+    )
 
 
 def _fact(agreement: Agreement, scope: str) -> AgreementFact:
@@ -172,21 +194,26 @@ def place_answer(*, place: Place, ice_list: ListStatus | None = None) -> PlaceAn
     ``ice_list`` is the list the agreements come from (``ice_list_status()``); without one
     the answer says nothing either way.
 
-    A county is policed by its own agencies and by state agencies; city police inside it are
+    A county is policed by its own agencies (with those over several counties, such as a
+    regional jail: ``Agency.other_places``) and by state agencies; city police inside it are
     listed apart (``inside``) because they police only part of it. A city is policed by its
     own police, its county's agencies and state agencies.
     """
+    shared: set[int] = set()
     if place.kind == Place.Kind.STATE:
         whole = Q(agency__place=place)
         part = Q(agency__state=place) & ~Q(agency__place=place)
     elif place.kind == Place.Kind.COUNTY:
-        whole = Q(agency__place=place) | Q(agency__place=place.state_id)
+        shared = _agencies_sharing(place.id)
+        whole = Q(agency__place=place) | Q(agency__place=place.state_id) | Q(agency_id__in=shared)
         part = Q(agency__place__county=place)
     else:
+        shared = _agencies_sharing(place.county_id)
         whole = (
             Q(agency__place=place)
             | Q(agency__place=place.state_id)
             | (Q(agency__place=place.county_id) if place.county_id else Q(pk__in=[]))
+            | Q(agency_id__in=shared)
         )
         part = Q(pk__in=[])
     agreements = (
@@ -197,7 +224,7 @@ def place_answer(*, place: Place, ice_list: ListStatus | None = None) -> PlaceAn
     active, inside, pending, ended = [], [], [], []
     changed = []
     for agreement in agreements:
-        scope = _agency_scope(agreement.agency, place)
+        scope = _agency_scope(agreement.agency, place, shared)
         fact = _fact(agreement, scope)
         if agreement.changed_on:
             changed.append(agreement.changed_on)

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
+from assistant.ice_import.report import ImportReport
 from assistant.models import Agency, Agreement, ImportSnapshot, Place, ReviewFlag, UnmatchedRow
 from assistant.places.selectors import place_answer
 from tests.factories import AgencyFactory, AgreementFactory, place, state
@@ -22,6 +23,8 @@ PENDING_HEADERS = HEADERS[:5]
 
 NASSAU_NY = ("NEW YORK", "Nassau County Police Department", "County", "Nassau County ")
 ESSEX_MA = ("MASSACHUSETTS", "Essex County Sheriff's Office", "County", "Essex County")
+# No city or town of Florida is called Xyzzy, and the COUNTY column names none: unplaced.
+UNPLACEABLE_FL = ("FLORIDA", "Xyzzy Police Department", "Municipality", "#N/A")
 
 
 def xlsx(rows, *, headers=HEADERS, links=None) -> bytes:
@@ -75,6 +78,7 @@ def database_state():
 
 
 def test_the_real_may_2025_file_gives_571_active_agreements_and_nassau_shows_both():
+    places_before = Place.objects.count()
     output = run(str(MAY_PARTICIPATING), "--pending", str(MAY_PENDING))
 
     active = Agreement.objects.filter(status=Agreement.Status.ACTIVE)
@@ -84,7 +88,7 @@ def test_the_real_may_2025_file_gives_571_active_agreements_and_nassau_shows_bot
     assert active.filter(enforcement_model="jail").count() == 91
     nassau = place_answer(place=place("NY", "Nassau County"))
     assert nassau.has_agreement
-    assert [(f.agency_name, f.model_label, f.signed_on) for f in nassau.active] == [
+    assert sorted((f.agency_name, f.model_label, f.signed_on) for f in nassau.active) == [
         ("Nassau County Police Department", "Task Force Model", datetime.date(2025, 3, 10)),
         ("Nassau County Sheriff's Office", "Warrant Service Officer", datetime.date(2025, 2, 28)),
     ]
@@ -95,9 +99,18 @@ def test_the_real_may_2025_file_gives_571_active_agreements_and_nassau_shows_bot
     # Every row is kept: matched or listed as unmatched with its row number.
     snapshot = ImportSnapshot.objects.get()
     assert len(snapshot.rows) == 571 and len(snapshot.pending_rows) == 92
-    assert snapshot.report["matched_rows"] + len(snapshot.report["unmatched"]) == 571 + 92
-    assert "participating row 264: University of Florida Police Department" in output
-    assert UnmatchedRow.objects.filter(row_number=264, file="participating").exists()
+    report = ImportReport.from_json(snapshot.report)
+    assert report.placements.total == 571 + 92
+    assert report.agreements_in_list == 571
+    # Every row not placed is listed with its reason and row number.
+    assert (
+        report.placements.unplaced
+        == UnmatchedRow.objects.exclude(agency__place__isnull=False).count()
+    )
+    for entry in report.unplaced:
+        assert entry.reason and f"{entry.file} row {entry.row}: {entry.agency}" in output
+    # No place is created by an import.
+    assert Place.objects.count() == places_before
     # The Virginia row whose date reads "05/082025" keeps what ICE published.
     campbell = agreement("VA", "Campbell County Sheriff's Office", "task_force")
     assert campbell.signed_on is None and campbell.signed_on_is_invalid
@@ -258,26 +271,19 @@ def test_a_csv_with_the_same_headers_imports_the_same_way(tmp_path):
 def test_an_unmatched_row_is_imported_flagged_and_listed_with_its_row_number(tmp_path):
     rows = [
         NASSAU_NY + ("Task Force Model", datetime.datetime(2025, 3, 10), "link"),
-        (
-            "FLORIDA",
-            "University of Florida Police Department",
-            "Municipality",
-            "#N/A",
-            "Task Force Model",
-            datetime.datetime(2025, 4, 15),
-            "link",
-        ),
+        UNPLACEABLE_FL + ("Task Force Model", datetime.datetime(2025, 4, 15), "link"),
     ]
     output = run(write(tmp_path, "participatingAgencies05162025am.xlsx", xlsx(rows)))
-    found = agreement("FL", "University of Florida Police Department", "task_force")
+    found = agreement("FL", "Xyzzy Police Department", "task_force")
     assert found.status == Agreement.Status.ACTIVE
     assert found.agency.place is None
-    assert "University of Florida" in found.agency.match_problem
+    assert "Xyzzy" in found.agency.match_problem
     unmatched = UnmatchedRow.objects.get()
     assert (unmatched.row_number, unmatched.agency) == (3, found.agency)
-    assert "participating row 3: University of Florida Police Department" in output
+    assert "participating row 3: Xyzzy Police Department" in output
+    assert "not placed: 1" in output
     flag = ReviewFlag.objects.get(reason=ReviewFlag.Reason.UNMATCHED_AGENCY)
-    assert flag.place == state("FL") and "University of Florida" in flag.detail
+    assert flag.place == state("FL") and "Xyzzy" in flag.detail
 
 
 def test_an_agency_already_known_by_its_ice_name_is_reused(tmp_path):
@@ -384,10 +390,12 @@ def test_a_second_file_produces_exactly_the_expected_diff(tmp_path):
         ReviewFlag.objects.filter(place=place("FL", "Miami-Dade County")).values()
     )
     output = import_second(tmp_path)
-    report = ImportSnapshot.objects.latest().report
+    report = ImportReport.from_json(ImportSnapshot.objects.latest().report)
     pairs = {
-        key: [(e["agency"], e["model"]) for e in value] for key, value in report["diff"].items()
+        key: [(e.agency, e.model) for e in getattr(report.diff, key)]
+        for key in ("added", "ended", "changed", "pending_added", "pending_removed")
     }
+    assert report.diff.renamed == []
     assert pairs == {
         "added": [("Denton County Sheriff's Office", "Jail Enforcement Model")],
         "ended": [("Rensselaer County Sheriff's Office", "Warrant Service Officer")],
@@ -398,11 +406,15 @@ def test_a_second_file_produces_exactly_the_expected_diff(tmp_path):
         "pending_added": [("Monroe Police Department", "Task Force Model")],
         "pending_removed": [("Denton County Sheriff's Office", "Jail Enforcement Model")],
     }
-    assert [(c["what"], c["before"], c["after"]) for c in report["diff"]["changed"]] == [
+    assert [(c.field, c.before, c.after) for c in report.diff.changed] == [
         ("signed_on", "2025-03-10", "2025-03-03"),
         ("model", "Jail Enforcement Model", "Task Force Model"),
     ]
-    assert "1 agreements added, 1 ended, 2 changed; 1 pending added, 1 pending removed" in output
+    assert (
+        "1 agreements added, 1 ended, 2 changed, 0 agencies renamed; 1 pending added, "
+        "1 pending removed" in output
+    )
+    assert "Active agreements: 4 before + 1 added − 1 ended = 4 active now." in output
 
     may_16, may_30 = datetime.date(2025, 5, 16), datetime.date(2025, 5, 30)
     ended = agreement("NY", "Rensselaer County Sheriff's Office", "warrant")
