@@ -1,54 +1,28 @@
 """Shared fixtures: the network guard, real services, and real Celery workers."""
 
-import ipaddress
 import os
 import socket
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-class NetworkBlocked(BaseException):
-    """A test tried to reach a host that is not this machine.
-
-    A BaseException, so that no ``except Exception`` in the code under test can swallow it.
-    """
-
-
-def _is_loopback(host) -> bool:
-    if isinstance(host, bytes):
-        host = host.decode()
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _guard(real):
-    def guarded(sock, address, *args, **kwargs):
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
-            raise NetworkBlocked(f"Tests may not connect to {address[0]!r}: loopback only.")
-        return real(sock, address, *args, **kwargs)
-
-    return guarded
+# NetworkBlocked, wait_for, totp_code and totp_device stay importable from here for tests on
+# branches not merged yet; test modules import them from tests.support.
+from tests.support.network import NetworkBlocked, loopback_only  # noqa: F401
+from tests.support.services import (
+    WorkerProcess,
+    require_service,
+    wait_for,  # noqa: F401
+    worker_database_url,
+)
+from tests.support.two_factor import admin_session_login, totp_code, totp_device  # noqa: F401
 
 
 @pytest.fixture(autouse=True, scope="session")
 def block_network():
     """Refuse every connection that would leave this machine."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", _guard(socket.socket.connect))
-        patch.setattr(socket.socket, "connect_ex", _guard(socket.socket.connect_ex))
+        patch.setattr(socket.socket, "connect", loopback_only(socket.socket.connect))
+        patch.setattr(socket.socket, "connect_ex", loopback_only(socket.socket.connect_ex))
         yield
 
 
@@ -86,15 +60,6 @@ def eager_tasks_and_clean_cache(settings):
     app.conf.task_always_eager = True
 
 
-def require_service(available: bool, reason: str) -> None:
-    """Skip when a service is missing on a developer's machine; fail in CI."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a missing service is a failure, not a skip)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def redis_url() -> str:
     """Return REDIS_URL after checking that Redis answers."""
@@ -123,66 +88,6 @@ def postgres(settings):
     )
 
 
-def test_database_url() -> str:
-    """Return a DATABASE_URL that reaches the test database (for worker subprocesses)."""
-    from django.db import connection
-
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"])
-    host = s.get("HOST") or "127.0.0.1"
-    port = s.get("PORT") or "5432"
-    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
-
-
-class WorkerProcess:
-    """A real ``celery -A config worker`` subprocess on the test database and Redis."""
-
-    def __init__(self, env: dict[str, str], concurrency: int, log_path: Path, queues: str):
-        self.log_path = log_path
-        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
-        command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-n", self.name, "-Q", queues,
-        ]  # fmt: skip
-        self._log = open(log_path, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            # Its own process group, so a test can kill the whole worker at once (killpg).
-            start_new_session=True,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if " ready." in self.log():
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Celery worker exited early:\n{self.log()}")
-            time.sleep(0.1)
-        raise RuntimeError(f"Celery worker did not start in {timeout}s:\n{self.log()}")
-
-    def stop(self, timeout: float = 20) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture
 def start_celery_worker(redis_url, postgres, transactional_db, tmp_path):
     """Return a function that starts a real Celery worker; all are stopped after the test.
@@ -209,7 +114,7 @@ def start_celery_worker(redis_url, postgres, transactional_db, tmp_path):
         env.update(
             {
                 "DEBUG": "true",
-                "DATABASE_URL": test_database_url(),
+                "DATABASE_URL": worker_database_url(),
                 "REDIS_URL": redis_url,
                 "PYTHONUNBUFFERED": "1",
             }
@@ -231,17 +136,6 @@ def celery_worker(start_celery_worker):
     return start_celery_worker()
 
 
-def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = ""):
-    """Poll ``predicate`` until it returns a truthy value; fail the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(message or f"condition not met within {timeout}s")
-
-
 @pytest.fixture
 def admin_login():
     """Return a function that logs a staff user into the admin with a test client.
@@ -250,35 +144,7 @@ def admin_login():
     requires (including its second factor) is set up in one place.
     """
 
-    def login(client, user):
-        from django_otp import DEVICE_ID_SESSION_KEY
-
-        device = totp_device(user)
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        # What django_otp.login() does once the code step accepts a code: the session
-        # remembers the device, and OTPMiddleware marks the user verified from it.
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
-    return login
-
-
-def totp_device(user):
-    """Return the user's confirmed authenticator-app device, creating one if needed."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
-
-
-def totp_code(device) -> str:
-    """Return the code the device's authenticator app shows now."""
-    from django_otp.oath import totp
-
-    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-    return str(code).zfill(device.digits)
+    return admin_session_login
 
 
 @pytest.fixture
@@ -352,3 +218,38 @@ def ice_list(db):
         as_of=timezone.localdate() - datetime.timedelta(days=3),
         as_of_source=ImportSnapshot.DateSource.OPTION,
     )
+
+
+# The organizers' roles (groups made by the migrations), one user each.
+
+
+@pytest.fixture
+def editor():
+    """A staff user in the Editor group: writes drafts and submits them for review."""
+    from tests.factories import user_with_roles
+
+    return user_with_roles("Editor", username="editor")
+
+
+@pytest.fixture
+def reviewer():
+    """A staff user in the Reviewer group: publishes what an editor submitted."""
+    from tests.factories import user_with_roles
+
+    return user_with_roles("Reviewer", username="reviewer")
+
+
+@pytest.fixture
+def spanish_translator():
+    """A staff user in the Translator group who translates into Spanish."""
+    from tests.factories import user_with_roles
+
+    return user_with_roles("Translator", username="traductora", languages=("es",))
+
+
+@pytest.fixture
+def root():
+    """A superuser in no group."""
+    from tests.factories import user_with_roles
+
+    return user_with_roles(username="root", is_superuser=True)

@@ -25,21 +25,6 @@ from tests.factories import add_source, place, state, user_with_roles
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def editor():
-    return user_with_roles("Editor", username="editor")
-
-
-@pytest.fixture
-def reviewer():
-    return user_with_roles("Reviewer", username="reviewer")
-
-
-@pytest.fixture
-def spanish_translator():
-    return user_with_roles("Translator", username="traductora", languages=("es",))
-
-
 def publish(obj, editor, reviewer):
     content_save(obj=obj, user=editor)
     add_source(obj)

@@ -13,16 +13,6 @@ from tests.factories import AgencyFactory, AgreementFactory, add_source, place, 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def editor():
-    return user_with_roles("Editor", username="editor")
-
-
-@pytest.fixture
-def reviewer():
-    return user_with_roles("Reviewer", username="reviewer")
-
-
 def draft(user, **fields) -> Guide:
     guide = Guide(
         place=fields.pop("place", None) or place("NY", "Nassau County"),

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils.translation import to_locale
 
-from tests.conftest import require_service
+from tests.support.services import require_service
 
 BASE_DIR = Path(settings.BASE_DIR)
 LOCALE = BASE_DIR / "locale"

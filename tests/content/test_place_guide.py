@@ -17,21 +17,11 @@ from assistant.content.services import (
     translation_approve,
 )
 from assistant.models import Guide
-from tests.factories import add_source, place, user_with_roles
+from tests.factories import add_source, place
 
 pytestmark = pytest.mark.django_db
 
 NASSAU = "places/ny/nassau-county/"
-
-
-@pytest.fixture
-def root():
-    return user_with_roles(username="root", is_superuser=True)
-
-
-@pytest.fixture
-def reviewer():
-    return user_with_roles("Reviewer", username="reviewer")
 
 
 def page(client, language: str, path: str = NASSAU) -> str:

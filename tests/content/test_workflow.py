@@ -33,16 +33,6 @@ def write_draft(user, **fields) -> Guide:
 
 
 @pytest.fixture
-def editor():
-    return user_with_roles("Editor", username="editor")
-
-
-@pytest.fixture
-def reviewer():
-    return user_with_roles("Reviewer", username="reviewer")
-
-
-@pytest.fixture
 def second_reviewer():
     return user_with_roles("Reviewer", username="second-reviewer")
 

@@ -18,8 +18,8 @@ from assistant.delivery.backends.base import SmsError
 from assistant.delivery.backends.twilio import TwilioBackend
 from assistant.delivery.services import outbound_queue
 from assistant.models import OutboundMessage
-from tests.conftest import require_service, wait_for
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from tests.support.services import require_service, wait_for
 
 pytestmark = pytest.mark.twilio_mock
 

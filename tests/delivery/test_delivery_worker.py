@@ -16,7 +16,7 @@ import redis
 
 from assistant.delivery.services import outbound_queue, outbound_requeue_stale
 from assistant.models import OutboundMessage
-from tests.conftest import require_service, wait_for
+from tests.support.services import require_service, wait_for
 
 pytestmark = pytest.mark.celery_worker
 Status = OutboundMessage.Status

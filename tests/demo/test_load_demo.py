@@ -13,7 +13,17 @@ from assistant.content.selectors import (
     policy_notes_for_place,
     translation_state,
 )
-from assistant.models import Agency, Guide, PolicyNote
+from assistant.models import (
+    Agency,
+    Agreement,
+    Guide,
+    HelpOrganization,
+    ImportSnapshot,
+    Place,
+    PolicyNote,
+    Source,
+    TranslationRecord,
+)
 from assistant.places.selectors import place_answer
 from tests.factories import place
 
@@ -39,6 +49,83 @@ def test_load_demo_twice_changes_nothing(capsys):
     assert list(Guide.objects.order_by("pk").values()) == snapshot
     assert "nothing changed" in capsys.readouterr().out
     assert first["assistant.Guide"] == 5
+
+
+def demo_rows() -> dict[str, list[dict]]:
+    """Return every row the demo writes, field by field (places: only the cities it adds)."""
+    rows = {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for model in (
+            Agency,
+            Agreement,
+            Guide,
+            PolicyNote,
+            HelpOrganization,
+            Source,
+            TranslationRecord,
+            PolicyNote.places.through,
+            HelpOrganization.places.through,
+        )
+    }
+    rows["cities"] = list(Place.objects.filter(kind=Place.Kind.CITY).order_by("pk").values())
+    return rows
+
+
+def test_load_demo_twice_leaves_every_row_as_it_was():
+    call_command("load_demo")
+    first = demo_rows()
+    call_command("load_demo")
+    assert demo_rows() == first
+    assert {label: len(rows) for label, rows in first.items() if label != "cities"} == {
+        "assistant.Agency": 4,
+        "assistant.Agreement": 4,
+        "assistant.Guide": 5,
+        "assistant.PolicyNote": 5,
+        "assistant.HelpOrganization": 2,
+        "assistant.Source": 38,
+        "assistant.TranslationRecord": 12,
+        "assistant.PolicyNote_places": 15,
+        "assistant.HelpOrganization_places": 7,
+    }
+
+
+def test_load_demo_leaves_an_organizers_edit_alone():
+    call_command("load_demo")
+    note = PolicyNote.objects.get(key="ct-trust-act")
+    note.body_en = "Checked and rewritten by an organizer."
+    note.save()
+    call_command("load_demo")
+    note.refresh_from_db()
+    assert note.body_en == "Checked and rewritten by an organizer."
+    assert PolicyNote.objects.filter(key="ct-trust-act").count() == 1
+
+
+def test_demo_invents_no_agreements_on_top_of_an_imported_ice_list():
+    ImportSnapshot.objects.create(
+        file_name="participatingAgencies05162025am.xlsx",
+        file_sha256="0" * 64,
+        as_of=datetime.date(2025, 5, 16),
+        as_of_source=ImportSnapshot.DateSource.FILE_NAME,
+    )
+    call_command("load_demo")
+    assert not Agency.objects.exists()
+    assert not Agreement.objects.exists()
+    assert Guide.objects.count() == 5
+    assert PolicyNote.objects.count() == 5
+    assert HelpOrganization.objects.count() == 2
+
+
+def test_every_demo_text_says_it_is_a_demo():
+    call_command("load_demo")
+    notices = {"en": "This is demo content", "es": "Este es contenido de demostración"}
+    for language, notice in notices.items():
+        for guide in Guide.objects.all():
+            assert getattr(guide, f"meaning_here_{language}").startswith(notice)
+        for note in PolicyNote.objects.all():
+            assert getattr(note, f"body_{language}").startswith(notice)
+        for org in HelpOrganization.objects.all():
+            assert getattr(org, f"description_{language}").startswith(notice)
+    assert all(source.url.startswith(("https://", "http://")) for source in Source.objects.all())
 
 
 def test_demo_answers_for_nassau_come_from_the_agreements_ice_lists():

@@ -1,43 +1,15 @@
 """The foundation: settings, health, languages, the network guard and a real worker."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.utils.translation import get_language_info
 
-from tests.conftest import NetworkBlocked, wait_for
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-PRODUCTION_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "a-long-random-production-secret-key-for-the-check-0123456789abcdef",
-    "ALLOWED_HOSTS": "kyp.example.org",
-    "PUBLIC_BASE_URL": "https://kyp.example.org",
-    "PHONE_HASH_KEY": "a-long-random-phone-hash-key-0123456789",
-    "FIELD_ENCRYPTION_KEY": "x8gU1yB9N2y1lr3c0j5WwS3h0s0YVmR1r2QlTqkZr0E=",
-    "DATABASE_URL": "sqlite:////tmp/kyp-check.sqlite3",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
-}
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.support.network import NetworkBlocked
+from tests.support.production import PRODUCTION_ENV, manage
+from tests.support.services import wait_for
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,10 @@ from django.db import connection
 from assistant.alerts.services import alert_approve, alert_create_from_flag
 from assistant.delivery.backends import locmem
 from assistant.models import Alert, ReviewFlag, Subscription
-from tests.conftest import require_service
 from tests.factories import UserFactory, place
 from tests.privacy_checks import assert_no_phone_number
 from tests.sms_signing import signed_post
+from tests.support.services import require_service
 
 # (number, what the resident writes, in order); each first message is distinctive on purpose.
 RESIDENTS = {

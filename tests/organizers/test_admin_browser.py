@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import require_service, totp_code
 from tests.factories import UserFactory
+from tests.support.services import require_service
+from tests.support.two_factor import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

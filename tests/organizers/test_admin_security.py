@@ -13,10 +13,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from assistant.ops.client_ip import client_ip
 from assistant.sms.webhooks import twilio_webhook
-from tests.conftest import totp_code, totp_device
 from tests.factories import UserFactory
-from tests.ops.test_foundation import PRODUCTION_ENV, manage
 from tests.privacy_checks import admin_pages, assert_no_phone_number
+from tests.support.production import PRODUCTION_ENV, manage
+from tests.support.two_factor import totp_code, totp_device
 
 PASSWORD = "a long test password 1"
 LOGIN = "/admin/login/"

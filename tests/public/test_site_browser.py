@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_service
+from tests.support.services import require_service
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("SITE_SCREENSHOTS", "/tmp/site-screenshots"))
