@@ -373,6 +373,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0 if DEBUG else 1)
 # Two-factor login for every staff account (django-otp, TOTP).
 OTP_TOTP_ISSUER = "Know your police"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# django-otp's own throttle refuses even a right code for a while after a wrong one, so an
+# organizer who mistypes is told a right code is "not right". Guessing is bounded by the
+# django-axes lockout (wrong codes count toward it), so the throttle is off.
+OTP_TOTP_THROTTLE_FACTOR = 0
 # Seconds between the password and the code; after that the password must be given again.
 TWO_FACTOR_PENDING_SECONDS = 5 * 60
 

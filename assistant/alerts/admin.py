@@ -5,6 +5,8 @@ an alert shows only counts.
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,8 +17,10 @@ from assistant.alerts.selectors import alert_proposals
 from assistant.alerts.services import (
     AlertNotAllowed,
     alert_approve,
+    alert_authors,
     alert_create_from_flag,
     alert_progress,
+    can_approve_alerts,
 )
 from assistant.content.models import ReviewFlag
 
@@ -26,11 +30,17 @@ class AlertTextInline(admin.TabularInline):
     extra = 0
     fields = ["language", "body"]
 
-    def has_change_permission(self, request, obj=None):
+    def _draft(self, obj) -> bool:
         return obj is None or obj.status == Alert.Status.DRAFT
 
-    has_add_permission = has_change_permission
-    has_delete_permission = has_change_permission
+    def has_change_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_delete_permission(request, obj)
 
 
 def _progress_field(name: str, label):
@@ -66,6 +76,7 @@ class AlertAdmin(admin.ModelAdmin):
         "flag",
         "status",
         "created_by",
+        "text_authors",
         "created_at",
         "approved_by",
         "approved_at",
@@ -77,6 +88,32 @@ class AlertAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     change_list_template = "admin/assistant/alert/change_list.html"
+    change_form_template = "admin/assistant/alert/change_form.html"
+
+    @admin.display(description=_("texts written or changed by"))
+    def text_authors(self, obj):
+        users = get_user_model().objects.filter(pk__in=alert_authors(alert=obj))
+        return ", ".join(sorted(str(u) for u in users)) or "—"
+
+    def has_approve_permission(self, request):
+        return can_approve_alerts(request.user)
+
+    def view_on_site(self, obj):
+        return obj.place.get_absolute_url()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.status == Alert.Status.DRAFT:
+            if not can_approve_alerts(request.user):
+                context["approve_refusal"] = _(
+                    "A Reviewer who did not write it approves this alert and sends it."
+                )
+            elif request.user.pk in alert_authors(alert=obj):
+                context["approve_refusal"] = _(
+                    "You wrote or changed a text of this alert, so someone else must approve it."
+                )
+            else:
+                context["approve_url"] = reverse("admin:assistant_alert_approve", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     queued_count = _progress_field("queued", _("queued"))
     sent_count = _progress_field("sent", _("sent"))
@@ -93,7 +130,12 @@ class AlertAdmin(admin.ModelAdmin):
                 "from-flag/<int:flag_id>/",
                 self.admin_site.admin_view(self.create_from_flag_view),
                 name="assistant_alert_from_flag",
-            )
+            ),
+            path(
+                "<int:alert_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="assistant_alert_approve",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -105,7 +147,7 @@ class AlertAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
+            raise PermissionDenied
         flag = get_object_or_404(ReviewFlag, pk=flag_id)
         try:
             alert = alert_create_from_flag(flag=flag, user=request.user)
@@ -119,7 +161,15 @@ class AlertAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:assistant_alert_change", args=[alert.pk]))
 
-    @admin.action(description=_("Approve and send the selected alerts"))
+    def approve_view(self, request, alert_id: int):
+        """Approve one alert from its own page (the button under its texts)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        alert = get_object_or_404(Alert, pk=alert_id)
+        self.approve_and_send(request, Alert.objects.filter(pk=alert.pk))
+        return HttpResponseRedirect(reverse("admin:assistant_alert_change", args=[alert.pk]))
+
+    @admin.action(description=_("Approve and send the selected alerts"), permissions=["approve"])
     def approve_and_send(self, request, queryset):
         for alert in queryset:
             try:

@@ -1,6 +1,10 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from assistant.sms.models import Subscription
 
@@ -59,9 +63,26 @@ class Alert(models.Model):
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["-created_at"]
+        permissions = [("approve_alert", _("Can approve alerts written by others"))]
 
     def __str__(self):
         return f"{self.place} ({self.get_status_display()})"
+
+    @property
+    def news_known_at(self):
+        """Return when its news became known: who subscribed later already saw the answer.
+
+        That is when the import found the change, or the end of ICE's date for it if earlier.
+        """
+        if not self.flag_id:
+            return self.created_at
+        known = self.flag.created_at
+        if self.flag.changed_on:
+            day_after = datetime.datetime.combine(
+                self.flag.changed_on + datetime.timedelta(days=1), datetime.time.min
+            )
+            known = min(known, timezone.make_aware(day_after))
+        return known
 
 
 class AlertText(models.Model):
@@ -72,6 +93,8 @@ class AlertText(models.Model):
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     body = models.TextField(_("text"), blank=True)
+    # Who wrote or changed each text: the two-person rule reads it (``alert_authors``).
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("alert text")

@@ -54,7 +54,9 @@ def alert_send(*, alert_id: int) -> int:
         with transaction.atomic():
             Alert.objects.select_for_update().get(pk=alert_id)
             batch = list(
-                Subscription.objects.filter(place_id=alert.place_id)
+                Subscription.objects.filter(
+                    place_id=alert.place_id, created_at__lt=alert.news_known_at
+                )
                 .exclude(
                     Exists(
                         AlertDelivery.objects.filter(alert_id=alert_id, subscription=OuterRef("pk"))

@@ -26,8 +26,6 @@ from assistant.sms.models import Subscription
 
 logger = logging.getLogger(__name__)
 
-REVIEWER_GROUP = "Reviewer"
-
 ALERT_NOW_HAS = _(
     "Update for %(place)s: police there now have a 287(g) agreement with ICE. More: %(url)s "
     "Reply STOP to stop."
@@ -42,9 +40,15 @@ class AlertNotAllowed(Exception):
     """The alert cannot be created or approved; the message says why, for the organizer."""
 
 
-def subscriber_languages(*, place_id: int) -> list[str]:
-    """Return the languages the place's subscribers use, in the settings' order."""
-    used = set(Subscription.objects.filter(place_id=place_id).values_list("language", flat=True))
+def subscriber_languages(*, place_id: int, before=None) -> list[str]:
+    """Return the languages the place's subscribers use, in the settings' order.
+
+    With ``before``, only of those who subscribed before then (the alert's recipients).
+    """
+    subscriptions = Subscription.objects.filter(place_id=place_id)
+    if before is not None:
+        subscriptions = subscriptions.filter(created_at__lt=before)
+    used = set(subscriptions.values_list("language", flat=True))
     ordered = [code for code, _name in settings.LANGUAGES if code in used]
     return ordered + sorted(used - set(ordered))
 
@@ -69,41 +73,60 @@ def alert_create_from_flag(*, flag: ReviewFlag, user) -> Alert:
     if existing is not None:
         return existing
     alert = Alert.objects.create(place_id=flag.place_id, flag=flag, created_by=user)
-    AlertText.objects.bulk_create(
-        AlertText(
+    for language in subscriber_languages(place_id=flag.place_id, before=alert.news_known_at):
+        text = AlertText(
             alert=alert,
             language=language,
             body=alert_template_text(place_id=flag.place_id, language=language),
         )
-        for language in subscriber_languages(place_id=flag.place_id)
-    )
+        text._history_user = user
+        text.save()
     return alert
 
 
-def _is_reviewer(user) -> bool:
-    return user.is_active and user.groups.filter(name=REVIEWER_GROUP).exists()
+def alert_authors(*, alert: Alert) -> set[int]:
+    """Return the ids of everyone who wrote the alert or wrote or changed any of its texts.
+
+    Read from the texts' history (every language, deleted texts too), so that changing
+    someone else's Spanish text counts as writing the alert.
+    """
+    ids = {alert.created_by_id}
+    ids |= set(
+        AlertText.history.filter(alert_id=alert.pk)
+        .exclude(history_user=None)
+        .values_list("history_user_id", flat=True)
+    )
+    return {i for i in ids if i is not None}
+
+
+def can_approve_alerts(user) -> bool:
+    """Return whether ``user`` may approve alerts others wrote (Reviewers and the operator)."""
+    return user.is_active and user.has_perm("assistant.approve_alert")
 
 
 def alert_missing_languages(*, alert: Alert) -> list[str]:
     """Return the subscriber languages for which the alert has no text."""
     written = {text.language for text in alert.texts.all() if text.body and text.body.strip()}
-    return [code for code in subscriber_languages(place_id=alert.place_id) if code not in written]
+    wanted = subscriber_languages(place_id=alert.place_id, before=alert.news_known_at)
+    return [code for code in wanted if code not in written]
 
 
 @transaction.atomic
 def alert_approve(*, alert: Alert, user) -> Alert:
     """Approve the alert and queue its sending; raise AlertNotAllowed with the reason if not.
 
-    The approver must be in the Reviewer group and must not have written the alert, and
-    every language its subscribers use must have a text.
+    The approver must be a Reviewer (or the operator) who neither wrote the alert nor wrote
+    or changed any of its texts, and every language its subscribers use must have a text.
     """
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status != Alert.Status.DRAFT:
         raise AlertNotAllowed(_("This alert was already approved."))
-    if not _is_reviewer(user):
+    if not can_approve_alerts(user):
         raise AlertNotAllowed(_("Only a member of the Reviewer group can approve an alert."))
-    if alert.created_by_id == user.pk:
-        raise AlertNotAllowed(_("Someone else must approve the alert you wrote."))
+    if user.pk in alert_authors(alert=alert):
+        raise AlertNotAllowed(
+            _("You wrote or changed a text of this alert, so someone else must approve it.")
+        )
     missing = alert_missing_languages(alert=alert)
     if missing:
         names = ", ".join(str(dict(settings.LANGUAGES).get(code, code)) for code in missing)

@@ -5,34 +5,33 @@ refusal is shown as an error message and changes nothing.
 """
 
 import datetime
-import difflib
+from functools import partial
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import build_localized_fieldname
 from simple_history.admin import SimpleHistoryAdmin
 
 from assistant.content import services as content_services
+from assistant.content.admin_history import ReadableHistoryMixin, version_changes
 from assistant.content.models import (
     Guide,
     HelpOrganization,
     PolicyNote,
-    ReviewFlag,
     Source,
     TranslationRecord,
     TranslationState,
     TranslatorLanguage,
     VettedContent,
 )
-from assistant.content.review import review_flag_resolve
-from assistant.content.selectors import history_fields, translation_states
+from assistant.content.selectors import translation_states
 from assistant.places.models import Agency, Agreement, Place
 from assistant.places.selectors import place_answer
 
@@ -81,12 +80,16 @@ class PlaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(ReadableHistoryMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "state", "place", "ice_name", "match_problem"]
     list_filter = ["kind", ("state", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "ice_name", "place__name"]
     autocomplete_fields = ["state", "place"]
     list_select_related = ["state", "place"]
+
+    def view_on_site(self, obj):
+        place = obj.place or obj.state
+        return place.get_absolute_url() if place else None
 
 
 class AgreementStateFilter(StateFilter):
@@ -94,7 +97,7 @@ class AgreementStateFilter(StateFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(ReadableHistoryMixin, SimpleHistoryAdmin):
     """Read-mostly: the import of ICE's lists owns agreements."""
 
     list_display = [
@@ -121,21 +124,6 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
-
-
-@admin.register(ReviewFlag)
-class ReviewFlagAdmin(admin.ModelAdmin):
-    list_display = ["place", "reason", "changed_on", "created_at", "resolved_at"]
-    list_filter = ["reason", ("resolved_at", admin.EmptyFieldListFilter)]
-    search_fields = ["place__name", "detail"]
-    readonly_fields = ["place", "reason", "detail", "changed_on", "resolved_at", "resolved_by"]
-    actions = ["resolve"]
-
-    @admin.action(description=_("Mark as dealt with"), permissions=["change"])
-    def resolve(self, request, queryset):
-        for flag in queryset.filter(resolved_at__isnull=True):
-            review_flag_resolve(flag=flag, user=request.user)
-        self.message_user(request, _("Marked as dealt with."), messages.SUCCESS)
 
 
 # --- vetted content -------------------------------------------------------------------------
@@ -242,7 +230,7 @@ class OrganizationSourceInline(SourceInline):
     fields = ["url", "title", "accessed_on"]
 
 
-class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
+class VettedContentAdmin(ReadableHistoryMixin, SimpleHistoryAdmin, TranslationAdmin):
     """Shared admin for content that goes draft → in review → published."""
 
     actions = [
@@ -264,6 +252,26 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
         "changes_from_published",
     ]
 
+    def _hidden_columns(self, request) -> set[str]:
+        """Translated columns of languages this organizer does not work in."""
+        working = set(content_services.working_languages(request.user))
+        return {
+            build_localized_fieldname(field, code)
+            for field in self.model.TEXT_FIELDS
+            for code in settings.MODELTRANSLATION_LANGUAGES
+            if code not in working
+        }
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or ()), *sorted(self._hidden_columns(request))]
+
+    def get_fieldsets(self, request, obj=None):
+        hidden = self._hidden_columns(request)
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
     # Each user sees the fields they may not change as read-only text.
     def get_readonly_fields(self, request, obj=None):
         model = self.model
@@ -277,25 +285,16 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
             and f.name not in model.TEXT_FIELDS
             and f.name not in content_services.WORKFLOW_FIELDS
         ]
-        return [*self.workflow_readonly, *(n for n in names if n not in allowed)]
+        hidden = self._hidden_columns(request)
+        return [
+            *self.workflow_readonly,
+            *(n for n in names if n not in allowed and n not in hidden),
+        ]
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != VettedContent.Status.DRAFT:
             return False
         return super().has_change_permission(request, obj)
-
-    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        # Compare every language's text, not only the fields simple-history knows about.
-        fields = history_fields(self.model)
-        previous = None
-        for current in historical_records:
-            if previous is not None:
-                delta = previous.diff_against(
-                    current, included_fields=fields, foreign_keys_are_objs=foreign_keys_are_objs
-                )
-                helper = self.get_historical_record_context_helper(request, previous)
-                previous.history_delta_changes = helper.context_for_delta_changes(delta)
-            previous = current
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.status in (
@@ -342,25 +341,17 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
     def changes_from_published(self, obj):
         if not obj.pk or not obj.replaces_id:
             return _("This is not a new version of published content.")
-        old = obj.replaces
-        rows = []
-        for field in obj._meta.concrete_fields:
-            if field.name in content_services.WORKFLOW_FIELDS or field.name in obj.TEXT_FIELDS:
-                continue
-            before, after = getattr(old, field.attname), getattr(obj, field.attname)
-            if before != after:
-                diff = "\n".join(
-                    difflib.unified_diff(
-                        str(before or "").splitlines(),
-                        str(after or "").splitlines(),
-                        lineterm="",
-                        n=1,
-                    )
-                )
-                rows.append((field.verbose_name, diff))
+        rows = version_changes(obj)
         if not rows:
             return _("No changes yet.")
-        return format_html_join("", "<p><b>{}</b></p><pre>{}</pre>", rows)
+        return format_html_join(
+            "",
+            '<dt>{}</dt><dd class="history-text">{}</dd>',
+            (
+                (row["field"], row.get("text") or format_html("{} → {}", row["old"], row["new"]))
+                for row in rows
+            ),
+        )
 
     change_form_template = "admin/assistant/vetted_change_form.html"
 
@@ -377,6 +368,20 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
                 _("Send back to draft"),
                 content_services.content_send_back,
                 _("back to draft."),
+            ),
+            **{
+                f"approve-{code}": (
+                    _("Approve the %(language)s translation") % {"language": name},
+                    None,
+                    _("translation approved."),
+                )
+                for code, name in settings.LANGUAGES
+                if code != settings.LANGUAGE_CODE
+            },
+            "publish_translation": (
+                _("Approve and publish the translation (English unchanged)"),
+                content_services.content_publish_translation,
+                _("translation approved and published."),
             ),
             "new_draft": (
                 _("Start a new draft"),
@@ -409,17 +414,22 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         obj = get_object_or_404(self.model, pk=object_id)
-        if not self.has_view_or_change_permission(request, obj) or step not in (
+        if not self.has_view_permission(request, obj) or step not in (
             steps := self.workflow_steps()
         ):
             return redirect("admin:index")
         _label, service, done = steps[step]
+        if step.startswith("approve-"):
+            language = step.removeprefix("approve-")
+            service = partial(content_services.translation_approve, language=language)
         try:
             result = service(obj=obj, user=request.user)
         except content_services.ContentRefused as refusal:
             self.message_user(request, refusal.message, messages.ERROR)
             result = obj
         else:
+            if not isinstance(result, VettedContent):
+                result = obj
             self.message_user(request, f"{result}: {done}", messages.SUCCESS)
         opts = self.model._meta
         return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", result.pk)
@@ -431,6 +441,23 @@ class VettedContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
                 VettedContent.Status.IN_REVIEW: ["publish", "send_back"],
                 VettedContent.Status.PUBLISHED: ["new_draft"],
             }.get(obj.status, [])
+            user = request.user
+            mine = content_services.assigned_languages(user) - {settings.LANGUAGE_CODE}
+            if user.is_superuser:
+                mine &= set(content_services.working_languages(user))
+            allowed = list(allowed)
+            if (
+                obj.status in (VettedContent.Status.DRAFT, VettedContent.Status.IN_REVIEW)
+                and mine
+                and set(content_services.translation_only_languages(obj) or ["-"]) <= mine
+            ):
+                allowed.append("publish_translation")
+            states = translation_states(obj)
+            allowed += [
+                f"approve-{code}"
+                for code in sorted(mine)
+                if states.get(code) in (TranslationState.UNREVIEWED, TranslationState.STALE)
+            ]
             steps = self.workflow_steps()
             opts = self.model._meta
             context["workflow_buttons"] = [
@@ -512,11 +539,33 @@ class GuideStateFilter(StateFilter):
     place_path = "place"
 
 
+# Which version of a place's guide stands for it in the list: the public one, else the newest.
+VERSION_ORDER = Case(
+    When(status=VettedContent.Status.PUBLISHED, then=Value(0)),
+    When(status=VettedContent.Status.IN_REVIEW, then=Value(1)),
+    When(status=VettedContent.Status.DRAFT, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+
+class AllVersionsFilter(admin.SimpleListFilter):
+    title = _("versions")
+    parameter_name = "versions"
+
+    def lookups(self, request, model_admin):
+        return [("all", _("every version, one row each"))]
+
+    def queryset(self, request, queryset):
+        return queryset
+
+
 @admin.register(Guide)
 class GuideAdmin(VettedContentAdmin):
     list_display = [
         "place",
         "status",
+        "open_draft",
         "last_verified_on",
         "review_due_on",
         "translation_problems",
@@ -530,12 +579,69 @@ class GuideAdmin(VettedContentAdmin):
         TranslationStateFilter,
         AgreementsChangedFilter,
         "is_demo",
+        AllVersionsFilter,
     ]
     search_fields = ["place__name", "place__state__name", "meaning_here_en", "your_rights_en"]
     list_select_related = ["place", "place__state"]
     autocomplete_fields = ["place"]
     inlines = [GuideSourceInline]
-    workflow_readonly = [*VettedContentAdmin.workflow_readonly, "computed_answer"]
+    workflow_readonly = [*VettedContentAdmin.workflow_readonly, "computed_answer", "versions"]
+
+    def view_on_site(self, obj):
+        return obj.place.get_absolute_url()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if (
+            match is None
+            or not match.url_name.endswith("_changelist")
+            or request.GET.get(AllVersionsFilter.parameter_name) == "all"
+        ):
+            return queryset
+        # One row per place: its published guide, else its newest version.
+        head = (
+            Guide.objects.filter(place=OuterRef("place"))
+            .order_by(VERSION_ORDER, "-updated_at", "-pk")
+            .values("pk")[:1]
+        )
+        return queryset.filter(pk=Subquery(head))
+
+    @admin.display(description=_("new version"))
+    def open_draft(self, obj):
+        draft = (
+            Guide.objects.filter(
+                place_id=obj.place_id,
+                status__in=[VettedContent.Status.DRAFT, VettedContent.Status.IN_REVIEW],
+            )
+            .exclude(pk=obj.pk)
+            .first()
+        )
+        if draft is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:assistant_guide_change", args=[draft.pk]),
+            draft.get_status_display(),
+        )
+
+    @admin.display(description=_("versions of this place's guide"))
+    def versions(self, obj):
+        if not obj.pk:
+            return "—"
+        rows = Guide.objects.filter(place_id=obj.place_id).order_by(VERSION_ORDER, "-updated_at")
+        return format_html_join(
+            "",
+            '<div><a href="{}">{}</a>{}</div>',
+            (
+                (
+                    reverse("admin:assistant_guide_change", args=[g.pk]),
+                    g.get_status_display(),
+                    _(" (this one)") if g.pk == obj.pk else "",
+                )
+                for g in rows
+            ),
+        )
 
     @admin.display(description=_("287(g) answer (computed from the agreements)"))
     def computed_answer(self, obj):
@@ -547,10 +653,15 @@ class GuideAdmin(VettedContentAdmin):
         stale = [code for code, s in states.items() if s == TranslationState.STALE]
         missing = [code for code, s in states.items() if s == TranslationState.MISSING]
         parts = []
+        names = dict(settings.LANGUAGES)
         if stale:
-            parts.append(f"{TranslationState.STALE.label}: {', '.join(stale)}")
+            parts.append(
+                f"{TranslationState.STALE.label}: {', '.join(str(names[c]) for c in stale)}"
+            )
         if missing:
-            parts.append(f"{TranslationState.MISSING.label}: {', '.join(missing)}")
+            parts.append(
+                f"{TranslationState.MISSING.label}: {', '.join(str(names[c]) for c in missing)}"
+            )
         return "; ".join(parts) or "—"
 
 

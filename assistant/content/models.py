@@ -373,8 +373,8 @@ class TranslationRecord(models.Model):
     machine_translated = models.BooleanField(_("machine translation"), default=False)
 
     class Meta:
-        verbose_name = _("translation record")
-        verbose_name_plural = _("translation records")
+        verbose_name = _("translation check")
+        verbose_name_plural = _("translation checks")
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id", "language"],
@@ -433,10 +433,16 @@ class ReviewFlag(models.Model):
     detail = models.TextField(_("what changed"), blank=True)
     changed_on = models.DateField(_("changed on"), null=True, blank=True)
     created_at = models.DateTimeField(_("flagged at"), auto_now_add=True)
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("dealt with at"), null=True, blank=True)
+    resolution_note = models.CharField(
+        _("how it was dealt with"),
+        max_length=200,
+        blank=True,
+        help_text=_("A few words for the next organizer, e.g. “guide checked, no change”."),
+    )
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("resolved by"),
+        verbose_name=_("dealt with by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -1,3 +1,6 @@
+"""Review flags: raised by the import, dealt with by organizers (one by one, in bulk, or by
+the action that answers them: publishing the place's guide, confirming the new answer)."""
+
 import datetime
 
 from django.db import transaction
@@ -5,6 +8,13 @@ from django.utils import timezone
 
 from assistant.content.models import ReviewFlag
 from assistant.places.models import Place
+
+# Publishing a place's guide answers these: the organizer checked the place's facts.
+CLOSED_BY_GUIDE = (
+    ReviewFlag.Reason.ANSWER_CHANGED,
+    ReviewFlag.Reason.AGREEMENTS_CHANGED,
+    ReviewFlag.Reason.REVIEW_DUE,
+)
 
 
 @transaction.atomic
@@ -30,9 +40,21 @@ def review_flag_raise(
 
 
 @transaction.atomic
-def review_flag_resolve(*, flag: ReviewFlag, user) -> ReviewFlag:
-    """Mark a flag as dealt with by ``user``."""
+def review_flag_resolve(*, flag: ReviewFlag, user, note: str = "") -> ReviewFlag:
+    """Mark a flag as dealt with by ``user``, with a short note on how; an open flag only."""
+    flag = ReviewFlag.objects.select_for_update().get(pk=flag.pk)
+    if flag.resolved_at is not None:
+        return flag
     flag.resolved_at = timezone.now()
     flag.resolved_by = user
-    flag.save(update_fields=["resolved_at", "resolved_by"])
+    flag.resolution_note = note[:200]
+    flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
     return flag
+
+
+@transaction.atomic
+def review_flags_resolve_for_place(*, place_id: int, reasons, user, note: str) -> int:
+    """Close the place's open flags with one of ``reasons``; return how many were closed."""
+    return ReviewFlag.objects.filter(
+        place_id=place_id, reason__in=reasons, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now(), resolved_by=user, resolution_note=note[:200])

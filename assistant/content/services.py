@@ -23,6 +23,7 @@ from assistant.content.models import (
     text_fingerprint,
 )
 from assistant.content.publication import public_content_changed
+from assistant.content.review import CLOSED_BY_GUIDE, review_flags_resolve_for_place
 
 SOURCE_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
 WORKFLOW_FIELDS = {
@@ -72,6 +73,17 @@ def assigned_languages(user) -> set[str]:
     if user.is_superuser:
         return set(settings.MODELTRANSLATION_LANGUAGES)
     return set(TranslatorLanguage.objects.filter(user=user).values_list("language", flat=True))
+
+
+def working_languages(user) -> list[str]:
+    """Return the languages whose text ``user``'s forms show: English and their own.
+
+    The operator with no language of their own works in all of them.
+    """
+    own = set(TranslatorLanguage.objects.filter(user=user).values_list("language", flat=True))
+    if user.is_superuser and not own:
+        own = set(settings.MODELTRANSLATION_LANGUAGES)
+    return [c for c in settings.MODELTRANSLATION_LANGUAGES if c == SOURCE_LANGUAGE or c in own]
 
 
 def editable_fields(*, user, obj: VettedContent) -> set[str]:
@@ -348,6 +360,11 @@ def content_publish(*, obj: VettedContent, user) -> VettedContent:
         raise ContentRefused(
             _("It cannot be published yet. %(problems)s") % {"problems": " ".join(problems)}
         )
+    return _publish_now(obj=obj, user=user)
+
+
+def _publish_now(*, obj: VettedContent, user) -> VettedContent:
+    model = type(obj)
     current = (
         model.objects.select_for_update()
         .filter(status=VettedContent.Status.PUBLISHED, **_identity(obj))
@@ -366,8 +383,80 @@ def content_publish(*, obj: VettedContent, user) -> VettedContent:
     obj.published_by = user
     obj._history_user = user
     obj.save()
+    if isinstance(obj, Guide):
+        review_flags_resolve_for_place(
+            place_id=obj.place_id,
+            reasons=CLOSED_BY_GUIDE,
+            user=user,
+            note=_("The place's guide was checked and published."),
+        )
     public_content_changed()
     return obj
+
+
+def translation_only_languages(obj: VettedContent) -> list[str] | None:
+    """Return the languages a draft changes, if it changes only translations (else None).
+
+    Compared with the published version it replaces: facts, English text, places and
+    sources must be the same.
+    """
+    if not obj.replaces_id or obj.replaces.status != VettedContent.Status.PUBLISHED:
+        return None
+    old = obj.replaces
+    columns = {
+        translated_field(field, code): code
+        for field in obj.TEXT_FIELDS
+        for code in translation_languages()
+    }
+    languages = set()
+    for name, value in _field_values(obj).items():
+        if name in ("replaces", "is_demo") or value == _field_values(old).get(name):
+            continue
+        if name not in columns:
+            return None
+        languages.add(columns[name])
+    for m2m in obj._meta.many_to_many:
+        if set(getattr(obj, m2m.name).all()) != set(getattr(old, m2m.name).all()):
+            return None
+
+    def sources(content):
+        return sorted(
+            content.sources.values_list("section", "url", "title", "accessed_on"), key=str
+        )
+
+    if sources(obj) != sources(old):
+        return None
+    return sorted(languages) or None
+
+
+@transaction.atomic
+def content_publish_translation(*, obj: VettedContent, user) -> VettedContent:
+    """Approve and publish a draft that changes only translations in ``user``'s languages.
+
+    The Translator's approval is the review a translation needs; nothing else may differ
+    from the published version, so the English and the facts stay as a Reviewer published.
+    """
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    if obj.status not in (VettedContent.Status.DRAFT, VettedContent.Status.IN_REVIEW):
+        raise ContentRefused(_("Only a new draft can be published as a translation."))
+    languages = translation_only_languages(obj)
+    if languages is None:
+        raise ContentRefused(
+            _(
+                "This draft changes more than translations (the English, the facts or the "
+                "sources), so a Reviewer must publish it."
+            )
+        )
+    mine = assigned_languages(user)
+    if not _can_edit(user, obj) or not set(languages) <= mine:
+        names = ", ".join(str(dict(settings.LANGUAGES)[c]) for c in languages if c not in mine)
+        raise ContentRefused(
+            _("You are not assigned to translate %(language)s, so you cannot approve it.")
+            % {"language": names}
+        )
+    for language in languages:
+        translation_approve(obj=obj, language=language, user=user)
+    return _publish_now(obj=obj, user=user)
 
 
 @transaction.atomic

@@ -69,6 +69,25 @@ class TwoFactorCodeForm(forms.Form):
     )
 
 
+# Names organizers use, for apps and models whose own names are a library's jargon.
+APP_NAMES = {
+    "axes": _("Login lockouts"),
+    "otp_totp": _("Two-factor login"),
+    "auth": _("Organizer accounts and roles"),
+    "assistant": _("Know your police"),
+}
+MODEL_NAMES = {
+    ("otp_totp", "TOTPDevice"): _("Authenticator apps"),
+    ("axes", "AccessAttempt"): _("Locked-out and failed logins"),
+    ("axes", "AccessLog"): _("Logins"),
+    ("axes", "AccessFailureLog"): _("Failed logins, one by one"),
+    ("assistant", "UnmatchedRow"): _("ICE rows not placed on a map"),
+    ("assistant", "TranslationRecord"): _("Translation checks (guides and notes)"),
+    ("assistant", "InterfaceTranslationReview"): _("Translation checks (menus and buttons)"),
+    ("assistant", "Conversation"): _("SMS conversations and the simulator"),
+}
+
+
 def _login_step(view):
     return never_cache(csrf_protect(sensitive_post_parameters()(view)))
 
@@ -84,6 +103,16 @@ class OrganizerAdminSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+
+    def get_app_list(self, request, app_label=None):
+        """Return the apps and models under the names organizers use."""
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            app["name"] = APP_NAMES.get(app["app_label"], app["name"])
+            for model in app["models"]:
+                key = (app["app_label"], model["object_name"])
+                model["name"] = MODEL_NAMES.get(key, model["name"])
+        return apps
 
     def get_urls(self):
         return [

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assistant.privacy import decrypt, encrypt, phone_hash
@@ -79,6 +80,8 @@ class Subscription(models.Model):
         related_name="subscriptions",
     )
     language = models.CharField(_("language"), max_length=8)
+    # Alerts go only to news that came after this: the resident already saw the answer then.
+    created_at = models.DateTimeField(_("subscribed at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("alert subscription")

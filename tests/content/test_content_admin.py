@@ -132,8 +132,14 @@ def test_the_start_page_lists_what_needs_attention(client, admin_login, editor, 
     assert "Needs your attention now" in page
     assert "287(g) answer changed" in page
     assert "Santa Fe County, NM (in review)" in page
-    assert "Spanish: stale" in page
     assert "Guides due for review" in page
+    # Translations are a Translator's work, listed in their own languages only.
+    assert "Spanish: stale" not in page
+    translator = user_with_roles("Translator", username="tina", languages=("es",))
+    admin_login(client, translator)
+    page = client.get("/admin/").content.decode()
+    assert "Spanish: stale" in page
+    assert "French: missing" not in page
 
 
 def test_guide_filters_find_stale_translations_and_changed_agreements(

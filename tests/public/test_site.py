@@ -158,15 +158,15 @@ def test_language_picker_names_every_language_in_itself_and_keeps_the_page(clien
 def test_unreviewed_translation_notice_until_a_reviewer_approves(
     client, django_capture_on_commit_callbacks
 ):
-    notice = "Ninguna persona ha revisado esta traducción todavía."
+    notice = "Ninguna persona ha revisado todavía la traducción de los menús y botones"
     assert notice in text(client.get("/es/"))
-    assert "has not checked this translation" not in text(client.get("/en/"))
+    assert "has not checked the translation" not in text(client.get("/en/"))
     reviewer = UserFactory(username="translator")
     reviewer.groups.add(Group.objects.get(name="Translator"))
     with django_capture_on_commit_callbacks(execute=True):
         interface_translation_approve(language="es", reviewer=reviewer)
     assert notice not in text(client.get("/es/"))
-    assert "هذه الترجمة" in text(client.get("/ar/"))
+    assert "ترجمة قوائم هذا الموقع" in text(client.get("/ar/"))
 
 
 def test_admin_approval_needs_a_reviewer_or_translator(
