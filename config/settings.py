@@ -155,7 +155,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.PooledClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "kyp",
             "TIMEOUT": 60 * 60,
