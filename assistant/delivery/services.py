@@ -113,7 +113,8 @@ def replies_dispatch(
         return []
     sender = get_backend().sender
     if not in_twiml and broker_state() != "down":
-        with transaction.atomic():
+        # No savepoint: inside the caller's transaction a failure rolls back the whole turn.
+        with transaction.atomic(savepoint=False):
             messages = [
                 _new_message(to=to, body=b, purpose="reply", language=language, sender=sender)
                 for b in bodies

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assistant.delivery.models import OptOut
@@ -106,6 +106,12 @@ def inbound_accept(*, sid: str, from_number: str, body: str) -> InboundMessage |
     """
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Not waiting for the WAL flush: on this 2-core machine it was 7 ms of the
+                # webhook's time. A crash of PostgreSQL itself (not a stop) may forget the
+                # last fraction of a second of texts, as a crashed Redis forgets its tasks.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             return InboundMessage.objects.create(
                 sid=sid,
                 phone_hash=phone_hash(from_number),
@@ -129,32 +135,36 @@ def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> Inbou
     """
     result = InboundResult(outcome="none")
     while True:
-        inbound, turn, twiml = _answer_oldest(hashed)
+        inbound, turn, twiml, more = _answer_oldest(hashed)
         if inbound is None:
             return result
         result.twiml_replies.extend(twiml)
         if inbound.pk == until_id or until_id is None:
             result.outcome = inbound.outcome
             result.replies = turn.replies if turn else []
-        if until_id is not None and inbound.pk >= until_id:
+        # A text recorded after the look for "more" has a task of its own.
+        if not more or (until_id is not None and inbound.pk >= until_id):
             return result
 
 
 @transaction.atomic
-def _answer_oldest(hashed: str) -> tuple[InboundMessage | None, Turn | None, list[str]]:
+def _answer_oldest(
+    hashed: str,
+) -> tuple[InboundMessage | None, Turn | None, list[str], bool]:
     conversation = Conversation.objects.select_for_update().filter(phone_hash=hashed).first()
     if conversation is None:
         # Two messages from one number can arrive at once: make sure the row exists, then
         # lock it, so the second waits for the first's state instead of failing on the hash.
         Conversation.objects.bulk_create([Conversation(phone_hash=hashed)], ignore_conflicts=True)
         conversation = Conversation.objects.select_for_update().get(phone_hash=hashed)
-    inbound = (
-        InboundMessage.objects.filter(phone_hash=hashed, outcome=InboundMessage.Outcome.PENDING)
-        .order_by("pk")
-        .first()
+    oldest_two = list(
+        InboundMessage.objects.filter(
+            phone_hash=hashed, outcome=InboundMessage.Outcome.PENDING
+        ).order_by("pk")[:2]
     )
-    if inbound is None:
-        return None, None, []
+    if not oldest_two:
+        return None, None, [], False
+    inbound, more = oldest_two[0], len(oldest_two) > 1
     number, text = decrypt(inbound.number_encrypted), decrypt(inbound.body_encrypted)
     inbound.number_encrypted = inbound.body_encrypted = ""
     inbound.outcome = InboundMessage.Outcome.ANSWERED
@@ -182,7 +192,7 @@ def _answer_oldest(hashed: str) -> tuple[InboundMessage | None, Turn | None, lis
     )
     if turn is None:
         logger.info("SMS %s dropped (%s)", inbound.sid, inbound.outcome)
-    return inbound, turn, twiml
+    return inbound, turn, twiml, more
 
 
 def _converse_within_limits(
