@@ -1,6 +1,7 @@
 """Print how long the resident-facing content reads take, and how many queries they make.
 
-Run after ``manage.py load_demo``:  .venv/bin/python bench/content_reads.py
+Migrates the database first; load the demo content (``manage.py load_demo``) for guides to read.
+Run:  .venv/bin/python bench/content_reads.py
 """
 
 import os
@@ -33,6 +34,9 @@ READS = {
 
 
 def main(rounds: int = 200) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     places = [
         Place.objects.get(state__abbreviation="NY", name="Nassau County"),
         Place.objects.get(state__abbreviation="NY", name="Queens County"),
