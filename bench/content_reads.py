@@ -1,6 +1,7 @@
 """Print how long the resident-facing content reads take, and how many queries they make.
 
-Run after ``manage.py load_demo``:  .venv/bin/python bench/content_reads.py
+Migrates the database and loads the demo content first (both do nothing when done already).
+Run:  .venv/bin/python bench/content_reads.py
 """
 
 import os
@@ -33,6 +34,10 @@ READS = {
 
 
 def main(rounds: int = 200) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", verbosity=0)  # nothing changes when it is loaded already
     places = [
         Place.objects.get(state__abbreviation="NY", name="Nassau County"),
         Place.objects.get(state__abbreviation="NY", name="Queens County"),

@@ -39,7 +39,7 @@ def run(label: str, *, messages: int, pace: float, workers: int, concurrency: in
     settings.TWILIO_FROM_NUMBER, settings.TWILIO_API_BASE_URL = FROM_NUMBER, fake.url
     import redis
 
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery", f"kyp:pace:{FROM_NUMBER}")
+    redis.Redis.from_url(settings.REDIS_URL).delete("celery", "replies", f"kyp:pace:{FROM_NUMBER}")
     procs = []
     for index in range(workers):
         command = [
@@ -90,7 +90,11 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=20.0)
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""):
-        sys.exit("bench/delivery.py needs DATABASE_URL (PostgreSQL) and REDIS_URL.")
+        print(
+            "skipped: delivery through workers (needs PostgreSQL and Redis: "
+            "DATABASE_URL=postgres://... REDIS_URL=redis://... make bench)"
+        )
+        return
     import django
 
     django.setup()

@@ -1,9 +1,12 @@
-"""SMS benchmark: webhook latency and throughput beside a bare view, and segments per reply.
+"""SMS benchmark: the webhook beside a bare view, a 1,000-text burst, the drain by workers,
+SQL queries per text and per delivered message, and segments per turn per language.
 
 Runs on its own: ``.venv/bin/python bench/sms.py`` (``make bench`` runs it with the others).
-It migrates the database named by DATABASE_URL, starts gunicorn on loopback with
-bench/settings.py (the project's settings, a bare Django view added, replies kept in memory)
-and prints figures; it asserts nothing.
+It migrates the database named by DATABASE_URL (the embedded SQLite file without it), starts
+gunicorn on loopback with bench/settings.py (the project's settings, a bare Django view
+added, replies kept in memory) and prints figures; it asserts nothing. The drain by real
+workers needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL); without them it says so and
+goes on. BENCH_BURST sets the burst's size (1000).
 """
 
 import os
@@ -26,6 +29,9 @@ os.environ.setdefault("DEBUG", "true")
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+BURST = int(os.environ.get("BENCH_BURST", "1000"))
+BURST_CLIENTS = 8
+QUEUES = ("replies", "celery")
 
 
 def free_port() -> int:
@@ -54,7 +60,9 @@ def start_server(port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def run(port: int, make_request) -> tuple[list[float], float, dict[int, int]]:
+def run(
+    port: int, make_request, requests: int = REQUESTS, clients: int = CONCURRENCY
+) -> tuple[list[float], float, dict[int, int]]:
     statuses: dict[int, int] = {}
 
     def one(index: int) -> float:
@@ -70,19 +78,52 @@ def run(port: int, make_request) -> tuple[list[float], float, dict[int, int]]:
         return elapsed
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        latencies = list(pool.map(one, range(REQUESTS)))
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = list(pool.map(one, range(requests)))
     return latencies, time.perf_counter() - started, statuses
 
 
-def report(name: str, latencies: list[float], wall: float, statuses: dict[int, int]) -> None:
+def report(name: str, latencies: list[float], wall: float, statuses: dict[int, int]) -> float:
+    """Print one line of figures; return the throughput."""
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    rate = len(latencies) / wall
     print(
         f"{name:<22} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
-        f"{len(latencies) / wall:7.1f} req/s   statuses {statuses}"
+        f"{rate:7.1f} req/s   statuses {statuses}"
     )
+    return rate
+
+
+def redis_client():
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+def can_run_workers() -> bool:
+    from django.db import connection
+
+    return bool(os.environ.get("REDIS_URL")) and connection.vendor == "postgresql"
+
+
+def signed_text(validator, port: int, number: str, body: str):
+    params = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "0" * 32,
+        "From": number,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    url = f"http://127.0.0.1:{port}/sms/inbound"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": validator.compute_signature(url, params),
+    }
+    return "POST", "/sms/inbound", urlencode(params), headers
 
 
 def latency_bench() -> None:
@@ -93,35 +134,190 @@ def latency_bench() -> None:
     server = start_server(port)
     validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
     texts = ["hello I need help", "11040", "1", "2", "hola", "nassau county, ny", "3"]
+    mode = "enqueued for workers" if settings.REDIS_URL else "answered inline (no REDIS_URL)"
     try:
 
         def bare(index):
             return "GET", "/bench/floor", None, {}
 
         def webhook(index):
-            params = {
-                "MessageSid": "SM" + uuid.uuid4().hex,
-                "AccountSid": "AC" + "0" * 32,
-                "From": f"+1516555{index // len(texts):04d}",
-                "To": "+15005550006",
-                "Body": texts[index % len(texts)],
-                "NumMedia": "0",
-            }
-            url = f"http://127.0.0.1:{port}/sms/inbound"
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": validator.compute_signature(url, params),
-            }
-            return "POST", "/sms/inbound", urlencode(params), headers
+            number = f"+1516555{index // len(texts):04d}"
+            return signed_text(validator, port, number, texts[index % len(texts)])
+
+        def first_text(index):
+            return signed_text(validator, port, f"+1212{index:07d}", "hola necesito ayuda")
 
         run(port, bare)  # warm up both workers
         print(f"\n== Webhook vs bare view: gunicorn {WORKERS} workers, {CONCURRENCY} clients, "
-              f"{REQUESTS} requests each ==")  # fmt: skip
-        report("bare Django view", *run(port, bare))
-        report("POST /sms/inbound", *run(port, webhook))
+              f"{REQUESTS} requests each; texts {mode} ==")  # fmt: skip
+        floor = report("bare Django view", *run(port, bare))
+        hook = report("POST /sms/inbound", *run(port, webhook))
+        print(f"webhook / bare view: throughput {hook / floor:.2f}")
+        client = redis_client()
+        if client:
+            client.delete(*QUEUES)
+        print(f"\n== A burst of {BURST} first texts from {BURST} numbers, {BURST_CLIENTS} "
+              f"clients; texts {mode} ==")  # fmt: skip
+        burst = run(port, first_text, requests=BURST, clients=BURST_CLIENTS)
+        report("burst absorbed", *burst)
+        if client:
+            print(f"texts waiting for a worker: {client.llen('replies')}")
+        if can_run_workers():
+            drain_bench()
+        else:
+            print(
+                "skipped: the drain by 2 workers x 2 (needs PostgreSQL and Redis: "
+                "DATABASE_URL=postgres://... REDIS_URL=redis://... make bench)"
+            )
     finally:
         server.terminate()
         server.wait(10)
+        client = redis_client()
+        if client:
+            client.delete(*QUEUES)
+
+
+def drain_bench() -> None:
+    """Start 2 workers x 2 (pacing off, the fake Twilio) on the burst waiting in Redis.
+
+    Each first text gets one reply; the figure is replies at Twilio per second, from the first
+    to the last, so the workers' start-up is not counted.
+    """
+    from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+    fake = FakeTwilio().start()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SMS_BACKEND": "assistant.delivery.backends.twilio.TwilioBackend",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": fake.url,
+        "SMS_PACE_DEFAULT": "0",
+        "SMS_REPLIES_PER_HOUR": "1000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    procs = []
+    try:
+        for index in range(2):
+            command = [
+                sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING",
+                "--concurrency=2", "--without-gossip", "--without-mingle",
+                "--without-heartbeat", "-n", f"benchsms{index}-{os.getpid()}@%h",
+            ]  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+        seen, last_change = 0, time.monotonic()
+        while len(fake.accepted) < BURST and time.monotonic() - last_change < 60:
+            if len(fake.accepted) != seen:
+                seen, last_change = len(fake.accepted), time.monotonic()
+            time.sleep(0.2)
+        times = sorted(m["time"] for m in fake.accepted)
+        span = (times[-1] - times[0]) if len(times) > 1 else float("nan")
+        print(
+            f"drain, 2 workers x 2, pacing off: {len(times)} replies to {BURST} texts at Twilio "
+            f"in {span:.1f} s from the first to the last: "
+            f"{(len(times) - 1) / span:.1f} messages/s end to end"
+        )
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+        fake.stop()
+
+
+def queries_bench() -> None:
+    """Count SQL queries: the webhook, the worker's answer, and each delivered message."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from twilio.request_validator import RequestValidator
+
+    from assistant.delivery.sending import outbound_deliver
+    from assistant.models import InboundMessage, OutboundMessage
+    from config.celery import app
+
+    try:
+        from assistant.sms.tasks import inbound_answer
+    except ImportError:  # a version whose webhook answers itself
+        inbound_answer = None
+
+    print(f"\n== SQL queries ({connection.vendor}) per text and per delivered message ==")
+    number = f"+1415{uuid.uuid4().int % 10**7:07d}"
+    eager = app.conf.task_always_eager
+    # Tasks go to the broker (or memory://) instead of running, so each part is counted alone.
+    app.conf.task_always_eager = False
+    client = Client()
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    try:
+        with override_settings(SMS_PACE_DEFAULT=0, ALLOWED_HOSTS=["testserver"]):
+            for label, body in [("first text", "hola necesito ayuda"), ("ZIP", "11550"),
+                                ("section", "1")]:  # fmt: skip
+                params = {
+                    "MessageSid": "SM" + uuid.uuid4().hex,
+                    "AccountSid": "AC" + "0" * 32,
+                    "From": number,
+                    "To": "+15005550006",
+                    "Body": body,
+                    "NumMedia": "0",
+                }
+                url = settings.PUBLIC_BASE_URL + "/sms/inbound"
+                headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
+                last = OutboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+                with CaptureQueriesContext(connection) as webhook:
+                    client.post("/sms/inbound", params, headers=headers)
+                worker = []
+                if inbound_answer is not None:
+                    inbound = InboundMessage.objects.get(sid=params["MessageSid"])
+                    with CaptureQueriesContext(connection) as worker:
+                        inbound_answer.run(inbound.pk)
+                new = list(
+                    OutboundMessage.objects.filter(pk__gt=last or 0)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                with CaptureQueriesContext(connection) as delivery:
+                    for message_id in new:
+                        outbound_deliver(message_id=message_id)
+                per_message = len(delivery) / len(new) if new else float("nan")
+                print(f"{label:<11} webhook {len(webhook):3}   worker {len(worker):3}   "
+                      f"total per text {len(webhook) + len(worker):3}   "
+                      f"per delivered message {per_message:4.1f} ({len(new)} replies)")  # fmt: skip
+    finally:
+        app.conf.task_always_eager = eager
+        client_redis = redis_client()
+        if client_redis:
+            client_redis.delete(*QUEUES)
+
+
+def turns_bench() -> None:
+    """Print the segments of the first turn and of the ZIP answer, per language."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from assistant.sms.conversation import State, converse, turn_budget, turn_segments
+    from assistant.sms.language import LANGUAGE_CODES
+    from assistant.sms.lookup import DbLookup
+    from tests.sms.test_turns import FIRST_TEXTS
+
+    print("\n== Segments per turn, per language (first text, then ZIP 11550) ==")
+    print(f"{'language':<9} {'first':>5} {'answer':>6} {'total':>5} {'budget':>6}")
+    with transaction.atomic():
+        call_command("load_demo", verbosity=0)
+        for language in LANGUAGE_CODES:
+            lookup = DbLookup()
+            first = converse(state=State(), text=FIRST_TEXTS[language], lookup=lookup)
+            answer = converse(state=first.state, text="11550", lookup=lookup)
+            a, b = turn_segments(first.replies), turn_segments(answer.replies)
+            budget = turn_budget(language)
+            print(f"{language:<9} {a:>5} {b:>6} {a + b:>5} {f'{budget}/{2 * budget}':>6}")
+        transaction.set_rollback(True)
 
 
 def segments_bench() -> None:
@@ -179,6 +375,8 @@ def main() -> None:
     django.setup()
     call_command("migrate", verbosity=0)
     latency_bench()
+    queries_bench()
+    turns_bench()
     segments_bench()
 
 

@@ -23,6 +23,7 @@ Why the delivery settings are what they are (settings.py holds the values):
   into an acknowledgement the broker can no longer receive.
 """
 
+import functools
 import logging
 import os
 
@@ -61,12 +62,19 @@ class BoundedRedeliveryTask(DjangoTask):
         return super().__call__(*args, **kwargs)
 
 
+@functools.cache
+def _redis(url: str):
+    """Return this process's client for ``url``: one connection pool, not one per task."""
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
 def _count_delivery(task_id: str) -> int:
     """Return how many times the task with this id has started, counting this time."""
-    import redis
     from django.conf import settings
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = _redis(settings.REDIS_URL)
     key = f"kyp:deliveries:{task_id}"
     with client.pipeline() as pipe:
         pipe.incr(key)

@@ -16,6 +16,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from config.env import env_bool, env_float, env_int, env_list, env_rates, env_required
 
@@ -134,6 +135,18 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default answers texts in the web process, several at once. SQLite's
+    # defaults refuse a second writer at once ("database is locked") and a reader upgrading
+    # to a writer fails instead of waiting. WAL lets reads go on during a write; IMMEDIATE
+    # takes the write lock when a transaction starts, so it waits (up to the timeout) rather
+    # than failing half-way. config/sqlite.py logs this once per process.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_float("SQLITE_BUSY_TIMEOUT_SECONDS", 20.0, minimum=0.1),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is the Celery broker and the cache. Without it (make run), tasks run eagerly in the
@@ -142,7 +155,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.PooledClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "kyp",
             "TIMEOUT": 60 * 60,
@@ -172,9 +185,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Answering texts and sending replies ("replies") never wait behind an alert's thousands of
+# messages ("celery"): a worker started without -Q consumes both, taking from each in turn.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("replies"), Queue("celery"))
+CELERY_TASK_ROUTES = {"assistant.tasks.inbound_answer": {"queue": "replies"}}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "assistant.tasks.worker_heartbeat", "schedule": 60.0},
     "outbound-requeue-stale": {"task": "assistant.tasks.requeue_stale", "schedule": 60.0},
+    "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 60.0},
     "purge-expired": {"task": "assistant.tasks.purge_expired", "schedule": 24 * 60 * 60.0},
 }
 
@@ -247,6 +266,9 @@ SMS_REQUEUE_AFTER_SECONDS = env_int("SMS_REQUEUE_AFTER_SECONDS", 10 * 60, minimu
 
 # Retention (see "What we store, and for how long" in README.md; purge_expired runs daily).
 CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 30, minimum=1)
+# A text still unanswered this long after the webhook recorded it is handed to a worker
+# again (its task was lost); answering is idempotent.
+INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 60, minimum=1)
 INBOUND_DEDUPE_SECONDS = env_int("INBOUND_DEDUPE_SECONDS", 10 * 60, minimum=60)
 INBOUND_RETENTION_HOURS = env_int("INBOUND_RETENTION_HOURS", 24, minimum=1)
 OUTBOUND_RETENTION_DAYS = env_int("OUTBOUND_RETENTION_DAYS", 90, minimum=1)

@@ -100,12 +100,14 @@ def start_celery_worker(redis_url, postgres, transactional_db, tmp_path):
 
     from config.celery import app
 
-    # Start from an empty queue so no task from an earlier test runs here.
-    redis.Redis.from_url(redis_url).delete("celery")
+    # Start from empty queues so no task from an earlier test runs here.
+    redis.Redis.from_url(redis_url).delete("celery", "replies")
     app.conf.task_always_eager = False
     workers: list[WorkerProcess] = []
 
-    def start(concurrency: int = 1, queues: str = "celery", **extra_env: str) -> WorkerProcess:
+    def start(
+        concurrency: int = 1, queues: str = "replies,celery", **extra_env: str
+    ) -> WorkerProcess:
         env = {
             key: value
             for key, value in os.environ.items()

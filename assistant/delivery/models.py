@@ -36,6 +36,10 @@ class OutboundMessage(models.Model):
         API = "api", _("sent through the SMS provider's API")
         TWIML = "twiml", _("answered directly in the webhook reply (broker down)")
 
+    class Purpose(models.TextChoices):
+        REPLY = "reply", _("reply to a text")
+        ALERT = "alert", _("alert")
+
     FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED})
     STATUS_RANK = {
         Status.QUEUED: 0,

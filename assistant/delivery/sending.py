@@ -20,6 +20,7 @@ import random
 import time
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -50,6 +51,9 @@ CALLBACK_STATUSES = {
     "canceled": Status.FAILED,
 }
 OPTED_OUT_CODE = 21610
+# Conversational work (answering texts, sending replies) has a queue of its own, so a reply
+# never waits behind an alert's thousands of messages. Every worker consumes it first.
+REPLIES_QUEUE = "replies"
 _PENDING_STATUS_KEY = "delivery:pending-status:{sid}"
 
 
@@ -116,12 +120,71 @@ def outbound_deliver(*, message_id: int) -> str:
     when it is not its turn yet and DeliveryRetry after a transient error; a permanent error,
     an opt-out or the last allowed attempt ends in ``failed``.
     """
-    message = OutboundMessage.objects.filter(pk=message_id).first()
+    message = (
+        OutboundMessage.objects.annotate(earlier_reply_pending=_earlier_reply_pending())
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None:
         logger.warning("Message %s does not exist; nothing to send.", message_id)
         return "missing"
     if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
         return "already-sent"
+    if message.earlier_reply_pending:
+        # The resident's earlier reply goes first; when it is sent (or fails) it hands
+        # this one to a worker (reply_release_next).
+        return "waiting-for-earlier"
+    outcome = _deliver(message)
+    if outcome in ("sent", "found", "failed", "opted-out"):
+        reply_release_next(message)
+    return outcome
+
+
+def _earlier_reply_pending() -> Exists:
+    """Whether an earlier reply to the same number has not reached the provider yet.
+
+    A resident's replies leave one after another, in the order they were written: with
+    several workers, retries and pacing, two queued replies could otherwise overtake.
+    """
+    return Exists(
+        OutboundMessage.objects.filter(
+            purpose=OutboundMessage.Purpose.REPLY,
+            channel=OutboundMessage.Channel.API,
+            recipient_hash=OuterRef("recipient_hash"),
+            status__in=[Status.QUEUED, Status.SENDING],
+            pk__lt=OuterRef("pk"),
+        ).exclude(recipient_hash="")
+    )
+
+
+def reply_release_next(message: OutboundMessage) -> int | None:
+    """Enqueue the reply to the same number that waits behind ``message``; return its id."""
+    if message.purpose != OutboundMessage.Purpose.REPLY or not message.recipient_hash:
+        return None
+    next_id = (
+        OutboundMessage.objects.filter(
+            purpose=OutboundMessage.Purpose.REPLY,
+            channel=OutboundMessage.Channel.API,
+            recipient_hash=message.recipient_hash,
+            status=Status.QUEUED,
+            pk__gt=message.pk,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if next_id is not None:
+        # By name: the deliver task imports this module. On commit: the next one must see
+        # this one's final state, or it would wait for it again.
+        deliver = current_app.tasks["assistant.tasks.deliver"]
+        transaction.on_commit(
+            lambda: deliver.apply_async(args=[next_id], queue=REPLIES_QUEUE), robust=True
+        )
+    return next_id
+
+
+def _deliver(message: OutboundMessage) -> str:
+    message_id = message.pk
     backend = get_backend()
 
     if message.outcome_unknown:
@@ -285,7 +348,11 @@ def outbound_fail(*, message_id: int, reason: str, code: int | None = None) -> b
     message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
     if message is None or message.twilio_sid or message.is_final:
         return False
+    waiting = OutboundMessage(
+        pk=message.pk, purpose=message.purpose, recipient_hash=message.recipient_hash
+    )
     _fail(message, code=code, reason=reason)
+    reply_release_next(waiting)
     return True
 
 

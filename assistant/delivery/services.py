@@ -11,6 +11,7 @@ from assistant.delivery.backends import get_backend
 from assistant.delivery.broker import broker_state
 from assistant.delivery.models import OutboundMessage
 from assistant.delivery.segments import count_segments
+from assistant.delivery.sending import REPLIES_QUEUE
 from assistant.delivery.tasks import deliver
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,10 @@ def outbound_queue(
         to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender
     )
     message.save()
-    deliver.delay_on_commit(message.pk)
+    if purpose == OutboundMessage.Purpose.REPLY:
+        transaction.on_commit(lambda: _enqueue(deliver, message.pk), robust=True)
+    else:
+        deliver.delay_on_commit(message.pk)
     return message
 
 
@@ -109,14 +113,17 @@ def replies_dispatch(
         return []
     sender = get_backend().sender
     if not in_twiml and broker_state() != "down":
-        with transaction.atomic():
+        # No savepoint: inside the caller's transaction a failure rolls back the whole turn.
+        with transaction.atomic(savepoint=False):
             messages = [
                 _new_message(to=to, body=b, purpose="reply", language=language, sender=sender)
                 for b in bodies
             ]
             OutboundMessage.objects.bulk_create(messages)
-            for message in messages:
-                transaction.on_commit(lambda pk=message.pk: _enqueue(deliver, pk), robust=True)
+            # Only the first: each reply, once sent, hands the next to a worker, so they
+            # arrive in order (see delivery.sending.reply_release_next).
+            first = messages[0].pk
+            transaction.on_commit(lambda: _enqueue(deliver, first), robust=True)
         return []
     now = timezone.now()
     with transaction.atomic():
@@ -150,7 +157,7 @@ def replies_dispatch(
 
 def _enqueue(task, message_id: int) -> None:
     try:
-        task.apply_async(args=[message_id], retry=False)
+        task.apply_async(args=[message_id], retry=False, queue=REPLIES_QUEUE)
     except Exception:
         # The row is committed as queued; outbound_requeue_stale will enqueue it again.
         logger.exception("Could not enqueue message %s; it will be re-queued later.", message_id)
@@ -167,18 +174,19 @@ def outbound_requeue_stale(*, older_than: timedelta | None = None) -> int:
     if older_than is None:
         older_than = timedelta(seconds=settings.SMS_REQUEUE_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
-    stale = list(
+    stale = dict(
         OutboundMessage.objects.filter(
             channel=OutboundMessage.Channel.API,
             status__in=[Status.QUEUED, Status.SENDING],
             twilio_sid__isnull=True,
             updated_at__lt=cutoff,
-        ).values_list("pk", flat=True)[:1000]
+        ).values_list("pk", "purpose")[:1000]
     )
     if not stale:
         return 0
     OutboundMessage.objects.filter(pk__in=stale).update(updated_at=timezone.now())
-    for message_id in stale:
-        deliver.apply_async(args=[message_id])
+    for message_id, purpose in stale.items():
+        queue = REPLIES_QUEUE if purpose == OutboundMessage.Purpose.REPLY else None
+        deliver.apply_async(args=[message_id], queue=queue)
     logger.info("Re-queued %d stale message(s).", len(stale))
     return len(stale)

@@ -46,5 +46,7 @@ def deliver(self, message_id: int) -> str:
             # The message stays queued; outbound_requeue_stale picks it up.
             logger.warning("Message %s not sent yet (%s); left queued.", message_id, exc)
             return "left-queued"
-        deliver.apply_async(args=[message_id], countdown=exc.countdown)
+        # Back on the queue it came from: a reply stays ahead of alerts.
+        queue = (self.request.delivery_info or {}).get("routing_key") or None
+        deliver.apply_async(args=[message_id], countdown=exc.countdown, queue=queue)
         return "deferred" if isinstance(exc, DeliveryDeferred) else "retry"

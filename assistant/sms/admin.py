@@ -100,6 +100,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_display = ("sid", "outcome", "reply_count", "received_at")
     list_filter = ("outcome",)
     readonly_fields = ("sid", "phone_hash", "outcome", "reply_count", "received_at")
+    # Not the encrypted number and text of a message still pending.
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False

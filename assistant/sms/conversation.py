@@ -252,7 +252,7 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     word, word_language = keyword_and_language(text)
     # STOP wins over everything, whatever menu is open; START only means something after it.
     stop_language = opt_out_language(text)
-    if word == "stop" or stop_language is not None:
+    if _opts_out(word, stop_language):
         if state.opted_out:
             return Turn(state, [], state.language or "en")
         language = (
@@ -303,6 +303,18 @@ def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     if found is not None:
         return found
     return _turn(state, language, [NOT_UNDERSTOOD if state.place_id else NOT_FOUND])
+
+
+def is_opt_out(text: str) -> bool:
+    """Return True when ``text`` opts out (STOP and the sentences carriers treat as one).
+
+    The webhook answers these itself, so the confirmation goes in its TwiML."""
+    text = _clean_input(text)
+    return _opts_out(keyword_and_language(text)[0], opt_out_language(text))
+
+
+def _opts_out(word: str, stop_language: str | None) -> bool:
+    return word == "stop" or stop_language is not None
 
 
 def turn_budget(language: str) -> int:

@@ -37,11 +37,19 @@ class Conversation(models.Model):
 class InboundMessage(models.Model):
     """One message Twilio delivered to the webhook, kept to ignore replays of its sid.
 
-    The body is never stored. A message dropped by the abuse limits keeps no number at all:
-    only its sid and why it was dropped, so the drops can be counted.
+    ::
+
+        pending ──▶ answered | opted_out | rate_limited | loop
+
+    The webhook only records it (``pending``, with the number and the body encrypted) and
+    hands its id to a worker, which answers a resident's pending messages oldest first. Once
+    answered, the number and the body are wiped: only the sid, the keyed hash and the outcome
+    stay. A message dropped by the abuse limits keeps no number at all: only its sid and why
+    it was dropped, so the drops can be counted.
     """
 
     class Outcome(models.TextChoices):
+        PENDING = "pending", _("not answered yet")
         ANSWERED = "answered", _("answered")
         OPTED_OUT = "opted_out", _("not answered: the number said STOP")
         RATE_LIMITED = "rate_limited", _("dropped: too many replies this hour")
@@ -54,10 +62,21 @@ class InboundMessage(models.Model):
     )
     reply_count = models.PositiveSmallIntegerField(_("replies"), default=0)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    # Only while pending: the worker needs the text to answer and the number to reply to.
+    number_encrypted = models.TextField(_("number (encrypted)"), blank=True, default="")
+    body_encrypted = models.TextField(_("text (encrypted)"), blank=True, default="")
 
     class Meta:
         verbose_name = _("inbound SMS")
         verbose_name_plural = _("inbound SMS")
+        indexes = [
+            # The worker's question: this resident's oldest message not answered yet.
+            models.Index(
+                fields=["phone_hash", "id"],
+                condition=models.Q(outcome="pending"),
+                name="inbound_pending_per_number",
+            )
+        ]
 
     def __str__(self):
         return self.sid

@@ -6,11 +6,15 @@ import re
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant.delivery.sending import outbound_status_update
 from assistant.privacy import normalize_phone
-from assistant.sms.services import inbound_message_handle
+from assistant.sms.conversation import is_opt_out
+from assistant.sms.services import inbound_accept, inbound_message_answer
+from assistant.sms.tasks import inbound_answer
 from assistant.sms.webhooks import twilio_webhook
 from assistant.vocabulary import SMS_MAX_TEXT as MAX_TEXT
 
@@ -25,7 +29,11 @@ _EMPTY_TWIML = str(MessagingResponse())
 @require_POST
 @twilio_webhook
 def inbound(request):
-    """Hand the message to the conversation, queue its replies, answer empty TwiML at once."""
+    """Record the message, hand its id to a worker, answer empty TwiML at once.
+
+    The conversation runs in the worker (assistant.sms.tasks.inbound_answer). When the broker
+    cannot take the task, the message is answered here, in the TwiML, rather than lost.
+    """
     sid = request.POST.get("MessageSid", "")
     sender = normalize_phone(request.POST.get("From", ""))
     if not MESSAGE_SID_RE.match(sid) or len(sender) < 4 or "Body" not in request.POST:
@@ -33,10 +41,23 @@ def inbound(request):
             "MessageSid, From and Body are required.", content_type="text/plain"
         )
     body = request.POST.get("Body", "")[:MAX_TEXT]
-    result = inbound_message_handle(sid=sid, from_number=sender, body=body)
+    inbound = inbound_accept(sid=sid, from_number=sender, body=body)
+    if inbound is None:  # Twilio's retry of a message already recorded
+        return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
+    if is_opt_out(body) or inbound_answer.app.conf.task_always_eager:
+        # An opt-out's confirmation goes in this answer (the queue would not send it to a
+        # number that opted out); without a broker (make run) everything runs here.
+        result = inbound_message_answer(inbound=inbound)
+    else:
+        try:
+            inbound_answer.apply_async(args=[inbound.pk], retry=False)
+            return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
+        except (KombuOperationalError, RedisError, OSError):
+            logger.warning("Broker down: answering SMS %s in the webhook.", inbound.pk)
+            result = inbound_message_answer(inbound=inbound)
     if not result.twiml_replies:
         return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
-    # The broker is down: answer in the response itself rather than lose the replies.
+    # The broker is down or it is an opt-out: answer in the response itself.
     response = MessagingResponse()
     for reply in result.twiml_replies:
         response.message(reply)

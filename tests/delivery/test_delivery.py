@@ -343,3 +343,18 @@ def test_the_admin_shows_errors_but_never_the_number_or_the_text(
             assert secret not in html
         assert pending.recipient_encrypted not in html
     assert "21211" in pages[0].content.decode()
+
+
+def test_a_reply_waits_for_the_earlier_reply_to_the_same_number_then_follows_it(
+    twilio_env, fake_twilio, django_capture_on_commit_callbacks
+):
+    first = outbound_queue(to=NUMBER, body="First.")
+    second = outbound_queue(to=NUMBER, body="Second.")
+    other = outbound_queue(to="+15551230002", body="To someone else.")
+    # The second reply's task runs first (another worker, a retry): it does not overtake.
+    assert outbound_deliver(message_id=second.pk) == "waiting-for-earlier"
+    assert outbound_deliver(message_id=other.pk) == "sent"
+    with django_capture_on_commit_callbacks(execute=True):
+        # Sending the first hands the second to a worker (here, eagerly).
+        assert outbound_deliver(message_id=first.pk) == "sent"
+    assert [m["body"] for m in fake_twilio.accepted] == ["To someone else.", "First.", "Second."]
