@@ -12,20 +12,32 @@ from assistant.delivery.broker import broker_state
 from assistant.delivery.models import OutboundMessage
 from assistant.delivery.segments import count_segments
 from assistant.delivery.tasks import deliver
+from assistant.privacy import is_whatsapp
 
 logger = logging.getLogger(__name__)
 
 Status = OutboundMessage.Status
 
 
-def _new_message(*, to: str, body: str, purpose: str, language: str, sender: str):
+def _cost(to: str, body: str) -> tuple[int, str]:
+    # WhatsApp has no segments: a message is one unit of the sender's pace whatever its length.
+    if is_whatsapp(to):
+        return 1, ""
     count = count_segments(body)
+    return count.segments, count.encoding
+
+
+def _new_message(
+    *, to: str, body: str, purpose: str, language: str, sender: str, content_sid: str = ""
+):
+    segments, encoding = _cost(to, body)
     message = OutboundMessage(
         purpose=purpose,
         language=language,
         sender=sender,
-        segments=count.segments,
-        encoding=count.encoding,
+        segments=segments,
+        encoding=encoding,
+        content_sid=content_sid,
     )
     message.set_recipient(to)
     message.set_body(body)
@@ -39,7 +51,7 @@ def outbound_queue(
     """Store a message for ``to`` (encrypted); enqueue its delivery when the transaction commits."""
 
     message = _new_message(
-        to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender
+        to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender_for(to)
     )
     message.save()
     deliver.delay_on_commit(message.pk)
@@ -47,10 +59,9 @@ def outbound_queue(
 
 
 @transaction.atomic
-def outbound_queue_many(
-    *, messages: list[tuple[str, str, str]], purpose: str = "reply"
-) -> list[OutboundMessage]:
-    """Store many messages, given as (to, body, language), in one insert; enqueue on commit.
+def outbound_queue_many(*, messages: list[tuple], purpose: str = "reply") -> list[OutboundMessage]:
+    """Store many messages, given as (to, body, language[, content_sid]), in one insert;
+    enqueue on commit.
 
     The bulk path for alerts: every number and text is encrypted as in ``outbound_queue``,
     the rows are written together, and their deliveries are enqueued through one broker
@@ -58,17 +69,21 @@ def outbound_queue_many(
     enqueue is put back by ``outbound_requeue_stale``.
     """
 
-    sender = get_backend().sender
-    counts: dict[str, object] = {}
+    backend = get_backend()
+    counts: dict[tuple[bool, str], tuple[int, str]] = {}
     rows = []
-    for to, body, language in messages:
-        count = counts.get(body) or counts.setdefault(body, count_segments(body))
+    for to, body, language, *template in messages:
+        key = (is_whatsapp(to), body)
+        if key not in counts:
+            counts[key] = _cost(to, body)
+        segments, encoding = counts[key]
         row = OutboundMessage(
             purpose=purpose,
             language=language,
-            sender=sender,
-            segments=count.segments,
-            encoding=count.encoding,
+            sender=backend.sender_for(to),
+            segments=segments,
+            encoding=encoding,
+            content_sid=template[0] if template else "",
         )
         row.set_recipient(to)
         row.set_body(body)
@@ -107,7 +122,7 @@ def replies_dispatch(
     bodies = [body for body in bodies if body]
     if not bodies:
         return []
-    sender = get_backend().sender
+    sender = get_backend().sender_for(to)
     if not in_twiml and broker_state() != "down":
         with transaction.atomic():
             messages = [
@@ -122,7 +137,7 @@ def replies_dispatch(
     with transaction.atomic():
         records = []
         for body in bodies:
-            count = count_segments(body)
+            segments, encoding = _cost(to, body)
             records.append(
                 OutboundMessage(
                     channel=OutboundMessage.Channel.TWIML,
@@ -130,8 +145,8 @@ def replies_dispatch(
                     purpose="reply",
                     language=language,
                     sender=sender,
-                    segments=count.segments,
-                    encoding=count.encoding,
+                    segments=segments,
+                    encoding=encoding,
                     last_attempt_at=now,
                     attempts=1,
                 )

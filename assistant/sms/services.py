@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from assistant.delivery.models import OptOut
 from assistant.delivery.services import replies_dispatch
-from assistant.privacy import encrypt, phone_hash
+from assistant.privacy import encrypt, is_whatsapp, phone_hash
+from assistant.sms.compose import SMS, WHATSAPP
 from assistant.sms.conversation import Effect, State, Turn, converse, may_repeat
 from assistant.sms.language import fold, keyword, opt_out_language
 from assistant.sms.lookup import DbLookup
@@ -80,9 +81,10 @@ def _count_replies(hashed: str, sent: int) -> None:
     cache.incr(key, sent)
 
 
-def _state_for(conversation: Conversation, opted_out: bool) -> State:
+def _state_for(conversation: Conversation, opted_out: bool, number: str) -> State:
     hashed = conversation.phone_hash
     return State(
+        channel=WHATSAPP if is_whatsapp(number) else SMS,
         subscribed_place_ids=subscribed_place_ids(hashed=hashed),
         language=conversation.language,
         place_id=conversation.place_id,
@@ -119,7 +121,8 @@ def _receive(
             inbound.phone_hash = ""
             inbound.save(update_fields=["outcome", "phone_hash"])
             return inbound, None
-    turn = converse(state=_state_for(conversation, opted_out), text=text, lookup=DbLookup())
+    state = _state_for(conversation, opted_out, number)
+    turn = converse(state=state, text=text, lookup=DbLookup())
     _persist(hashed, number, conversation, turn)
     if not turn.replies and turn.state.opted_out:
         inbound.outcome = InboundMessage.Outcome.OPTED_OUT
