@@ -15,6 +15,7 @@ from assistant.delivery.models import OptOut, OutboundMessage
 from assistant.ice_import.models import ImportSnapshot, UnmatchedRow
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
 from assistant.sms.models import Conversation, InboundMessage, Subscription
+from assistant.voice.models import CallCount, VoiceLanguage, VoiceRecording
 
 __all__ = [
     "Agency",
@@ -22,6 +23,7 @@ __all__ = [
     "Alert",
     "AlertDelivery",
     "AlertText",
+    "CallCount",
     "Conversation",
     "Guide",
     "HelpOrganization",
@@ -38,5 +40,7 @@ __all__ = [
     "TranslationRecord",
     "TranslatorLanguage",
     "UnmatchedRow",
+    "VoiceLanguage",
+    "VoiceRecording",
     "ZipCodeArea",
 ]
