@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from assistant.alerts.models import Alert, AlertDelivery
 from assistant.delivery.services import outbound_queue_many
-from assistant.sms.compose import clean
+from assistant.sms.compose import WHATSAPP, channel_override, clean
 from assistant.sms.lookup import DbLookup
 from assistant.sms.models import Conversation, Subscription
 
@@ -99,6 +99,9 @@ def alert_send(*, alert_id: int) -> int:
         status=Alert.Status.SENDING
     )
     texts = _texts_by_language(alert)
+    # WhatsApp has no segments to save: its texts keep their accents.
+    with channel_override(WHATSAPP):
+        whatsapp_texts = _texts_by_language(alert)
     queued = 0
     while True:
         cache.set(ALIVE_KEY.format(alert_id=alert_id), time.time(), timeout=24 * 60 * 60)
@@ -118,17 +121,15 @@ def alert_send(*, alert_id: int) -> int:
             window_open = _whatsapp_window_open(
                 [s.phone_hash for s in batch if s.channel == Subscription.Channel.WHATSAPP]
             )
-            planned = [
-                _message_for(
-                    alert,
-                    subscription,
-                    texts.get(subscription.language)
-                    or texts.get("en")
-                    or next(iter(texts.values())),
-                    window_open,
+            planned = []
+            for subscription in batch:
+                chosen = whatsapp_texts if subscription.channel == WHATSAPP else texts
+                text = (
+                    chosen.get(subscription.language)
+                    or chosen.get("en")
+                    or next(iter(chosen.values()))
                 )
-                for subscription in batch
-            ]
+                planned.append(_message_for(alert, subscription, text, window_open))
             messages = iter(
                 outbound_queue_many(messages=[m for m in planned if m], purpose="alert")
             )
