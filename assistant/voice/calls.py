@@ -43,7 +43,7 @@ FALLBACK_SAY = ("es-MX", "Polly.Mia")
 GATHER_TIMEOUT = 8
 _ASCII_DIGITS = re.compile(r"[0-9*#]{1,8}", re.ASCII)
 # A phone number, read slowly: each digit on its own ("5, 1, 6 …").
-_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d", re.ASCII)
+_PHONE = re.compile(r"\(?\+?\d[\d\s().-]{5,}\d", re.ASCII)
 
 
 class CallRefused(ValueError):
@@ -234,28 +234,28 @@ def _language_step(step: CallStep) -> VoiceResponse:
         return _language_menu(page=step.page)
     _count(step, language=chosen.code, name="language")
     speaker = Speaker.for_language(chosen)
+    return _ask_zip(speaker, first=("welcome", prompts.WELCOME))
+
+
+def _ask_zip(speaker: Speaker, first: tuple | None = None) -> VoiceResponse:
+    # Inside the Gather, so a caller who knows the way can type the ZIP code at once.
     response = VoiceResponse()
-    speaker.prompt(response, "welcome", prompts.WELCOME)
-    return _ask_zip(response, speaker)
-
-
-def _ask_zip(response: VoiceResponse, speaker: Speaker) -> VoiceResponse:
     gather = response.gather(
         num_digits=5,
         action=call_action(step="zip", lang=speaker.language.code),
         timeout=GATHER_TIMEOUT,
     )
+    if first:
+        speaker.prompt(gather, *first)
     speaker.prompt(gather, "ask_zip", prompts.ASK_ZIP)
     return _no_input(response, speaker)
 
 
 def _zip_step(step: CallStep, speaker: Speaker) -> VoiceResponse:
     places = counties_for_zip(zip_code=step.digits) if len(step.digits) == 5 else []
-    response = VoiceResponse()
     if not places:
         _count(step, language=speaker.language.code, name="zip_unknown")
-        speaker.prompt(response, "zip_unknown", prompts.ZIP_UNKNOWN)
-        return _ask_zip(response, speaker)
+        return _ask_zip(speaker, first=("zip_unknown", prompts.ZIP_UNKNOWN))
     _count(step, language=speaker.language.code, name="answer")
     step = CallStep(step="menu", language=step.language, place_ids=tuple(p.pk for p in places[:3]))
     return _with_menu(step, speaker, last="answer")
@@ -280,9 +280,9 @@ def _with_menu(step: CallStep, speaker: Speaker, *, last: str) -> VoiceResponse:
 
 def _menu_step(step: CallStep, speaker: Speaker) -> VoiceResponse:
     if not step.place_ids or not Place.objects.filter(pk__in=step.place_ids).exists():
-        return _ask_zip(VoiceResponse(), speaker)
+        return _ask_zip(speaker)
     if step.digits == "0":
-        return _ask_zip(VoiceResponse(), speaker)
+        return _ask_zip(speaker)
     if step.digits == "*":
         return _with_menu(step, speaker, last=step.last if step.last else "answer")
     section = MENU_SECTIONS.get(step.digits)
