@@ -73,6 +73,10 @@ class VoiceRecordingAdmin(admin.ModelAdmin):
     readonly_fields = ("listen", "uploaded_by", "reviewed_by", "reviewed_at")
     actions = ["approve"]
 
+    def get_queryset(self, request):
+        # The list needs no audio: it plays each file from its own address.
+        return super().get_queryset(request).defer("audio")
+
     @admin.display(boolean=True, description=_("reviewed"))
     def is_reviewed(self, obj):
         return obj.reviewed
