@@ -15,6 +15,7 @@ from assistant.delivery.models import OptOut, OutboundMessage
 from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
 from assistant.sms.models import Conversation, InboundMessage, Subscription
+from assistant.voice.models import CallCount, VoiceLanguage, VoiceRecording
 
 __all__ = [
     "Agency",
@@ -23,6 +24,7 @@ __all__ = [
     "Alert",
     "AlertDelivery",
     "AlertText",
+    "CallCount",
     "Conversation",
     "Guide",
     "HelpOrganization",
@@ -39,5 +41,7 @@ __all__ = [
     "TranslationRecord",
     "TranslatorLanguage",
     "UnmatchedRow",
+    "VoiceLanguage",
+    "VoiceRecording",
     "ZipCodeArea",
 ]

@@ -11,12 +11,25 @@ import hmac
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+def is_whatsapp(address: str) -> bool:
+    """Return True when ``address`` is a WhatsApp address (``whatsapp:+1…``), not a number."""
+    return (address or "").strip().lower().startswith(WHATSAPP_PREFIX)
+
 
 def normalize_phone(number: str) -> str:
-    """Return ``number`` as digits with a leading +, the way Twilio writes E.164 numbers."""
+    """Return ``number`` as digits with a leading +, the way Twilio writes E.164 numbers.
+
+    A WhatsApp address keeps its ``whatsapp:`` prefix, so its keyed hash differs from the
+    same number's by SMS: a resident on both channels is two residents unless they say so.
+    """
     number = (number or "").strip()
     digits = "".join(ch for ch in number if ch.isdigit())
-    return f"+{digits}" if digits else ""
+    if not digits:
+        return ""
+    return f"{WHATSAPP_PREFIX}+{digits}" if is_whatsapp(number) else f"+{digits}"
 
 
 def phone_hash(number: str, *, key: str | None = None) -> str:

@@ -4,7 +4,9 @@ django-environ parses URLs well, but its booleans read any unknown word as False
 settings that guard privacy a typo must stop start-up instead, so booleans are parsed here.
 """
 
+import json
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -92,3 +94,36 @@ def env_rates(name: str) -> dict[str, float]:
             )
         rates[key.strip()] = rate
     return rates
+
+
+# The names an alert template's variables may take, in the order the template numbers them.
+WHATSAPP_TEMPLATE_VARIABLES = {"place", "text", "url"}
+
+
+def env_whatsapp_templates(name: str) -> dict[str, dict]:
+    """Return ``{language: {"content_sid": "HX…", "variables": [...]}}`` from JSON in ``name``.
+
+    Each variable names what fills the template's {{1}}, {{2}} … in order: ``place`` (the
+    place's name), ``text`` (the alert's text in that language) or ``url`` (the place's page).
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        templates = json.loads(raw)
+    except ValueError:
+        templates = None
+    problem = f'{name} must be JSON like {{"es": {{"content_sid": "HX…", "variables": ["text"]}}}}'
+    if not isinstance(templates, dict):
+        raise ImproperlyConfigured(f"{problem}.")
+    for language, template in templates.items():
+        sid = template.get("content_sid", "") if isinstance(template, dict) else ""
+        variables = template.get("variables", []) if isinstance(template, dict) else None
+        if not re.fullmatch(r"HX[0-9a-fA-F]{32}", sid or ""):
+            raise ImproperlyConfigured(f"{problem}: the content_sid for {language!r} is not HX….")
+        if not isinstance(variables, list) or not set(variables) <= WHATSAPP_TEMPLATE_VARIABLES:
+            raise ImproperlyConfigured(
+                f"{problem}: the variables for {language!r} must be a list of "
+                f"{sorted(WHATSAPP_TEMPLATE_VARIABLES)}."
+            )
+    return templates

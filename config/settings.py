@@ -18,7 +18,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from config.env import env_bool, env_float, env_int, env_list, env_rates, env_required
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_rates,
+    env_required,
+    env_whatsapp_templates,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -203,6 +211,14 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+# WhatsApp through Twilio's WhatsApp sender (see "Connecting WhatsApp" in README.md): replies
+# to a whatsapp: address come from this sender. Outside WhatsApp's 24-hour window an alert goes
+# only as the approved template named here for the subscriber's language; without one it is
+# not sent on WhatsApp and the alert's page says why.
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="").strip()
+if TWILIO_WHATSAPP_FROM and not TWILIO_WHATSAPP_FROM.startswith("whatsapp:"):
+    TWILIO_WHATSAPP_FROM = "whatsapp:" + TWILIO_WHATSAPP_FROM
+TWILIO_WHATSAPP_ALERT_TEMPLATES = env_whatsapp_templates("TWILIO_WHATSAPP_ALERT_TEMPLATES")
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
     default=(

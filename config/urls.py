@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from assistant.public import views
 from assistant.sms import views as sms_views
+from assistant.voice import views as voice_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sms/inbound", sms_views.inbound, name="sms_inbound"),
     path("sms/status", sms_views.status_callback, name="sms_status"),
+    path("voice/inbound", voice_views.inbound, name="voice_inbound"),
+    path("voice/recordings/<int:pk>", voice_views.recording, name="voice_recording"),
 ]
 
 urlpatterns += i18n_patterns(

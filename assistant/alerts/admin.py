@@ -67,6 +67,7 @@ class AlertAdmin(admin.ModelAdmin):
         "sent_count",
         "delivered_count",
         "failed_count",
+        "not_sent_count",
         "created_at",
     ]
     list_filter = ["status"]
@@ -85,6 +86,8 @@ class AlertAdmin(admin.ModelAdmin):
         "sent_count",
         "delivered_count",
         "failed_count",
+        "not_sent_count",
+        "not_sent_reason",
     ]
     fields = readonly_fields
     change_list_template = "admin/assistant/alert/change_list.html"
@@ -119,6 +122,20 @@ class AlertAdmin(admin.ModelAdmin):
     sent_count = _progress_field("sent", _("sent"))
     delivered_count = _progress_field("delivered", _("delivered"))
     failed_count = _progress_field("failed", _("failed"))
+    not_sent_count = _progress_field("not_sent", _("not sent on WhatsApp"))
+
+    @admin.display(description=_("why not sent"))
+    def not_sent_reason(self, obj):
+        if not hasattr(obj, "_progress"):
+            obj._progress = alert_progress(alert=obj)
+        if not obj._progress["not_sent"]:
+            return "-"
+        languages = ", ".join(obj._progress["not_sent_languages"])
+        return _(
+            "%(count)s WhatsApp subscriber(s) had not written in the last 24 hours, when "
+            "WhatsApp takes only an approved template, and no template is set for: "
+            "%(languages)s. Add one to TWILIO_WHATSAPP_ALERT_TEMPLATES."
+        ) % {"count": obj._progress["not_sent"], "languages": languages}
 
     def has_add_permission(self, request):
         # Alerts start from a changed answer (the proposals above the list).

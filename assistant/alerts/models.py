@@ -112,8 +112,20 @@ class AlertDelivery(models.Model):
     """That one subscriber's copy of an alert was queued: written before it is queued, once.
 
     The unique (alert, subscription) pair is what makes a re-run of ``alert_send`` (after a
-    worker died mid-alert) skip everyone already queued.
+    worker died mid-alert) skip everyone already queued. A copy that could not be sent has no
+    message and says why in ``not_sent``: WhatsApp outside its 24-hour window takes only an
+    approved template, and none is configured for the subscriber's language.
     """
+
+    class NotSent(models.TextChoices):
+        SENT = "", _("queued")
+        NO_WHATSAPP_TEMPLATE = (
+            "no_template",
+            _(
+                "not sent: WhatsApp subscriber outside the 24-hour window, and no approved "
+                "template for their language (TWILIO_WHATSAPP_ALERT_TEMPLATES)"
+            ),
+        )
 
     alert = models.ForeignKey(
         Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries"
@@ -132,6 +144,10 @@ class AlertDelivery(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    not_sent = models.CharField(
+        _("not sent because"), max_length=12, blank=True, default="", choices=NotSent.choices
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
     class Meta:
         verbose_name = _("alert delivery")

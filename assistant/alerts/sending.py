@@ -1,7 +1,9 @@
 """Sending an approved alert: one message per subscriber, safe to run again."""
 
+import json
 import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,14 +13,63 @@ from django.utils import timezone
 
 from assistant.alerts.models import Alert, AlertDelivery
 from assistant.delivery.services import outbound_queue_many
-from assistant.sms.compose import clean
-from assistant.sms.models import Subscription
+from assistant.sms.compose import WHATSAPP, channel_override, clean
+from assistant.sms.lookup import DbLookup
+from assistant.sms.models import Conversation, Subscription
 
 logger = logging.getLogger(__name__)
 
 SEND_BATCH = 500
 # When alert_send last wrote a batch for the alert (a Unix time), for alert_requeue_stale.
 ALIVE_KEY = "alerts:alive:{alert_id}"
+# WhatsApp takes free-form messages only within 24 hours of the resident's last message. An
+# hour is kept back for the time the message may wait in the queue.
+WHATSAPP_WINDOW = timedelta(hours=23)
+
+
+def _whatsapp_window_open(hashes: list[str]) -> set[str]:
+    """Return the hashes, among ``hashes``, of residents who wrote within WhatsApp's window.
+
+    The conversation's last change is the last message it answered (DELETE removes it, and
+    then the window counts as closed: the safe side).
+    """
+    if not hashes:
+        return set()
+    since = timezone.now() - WHATSAPP_WINDOW
+    return set(
+        Conversation.objects.filter(phone_hash__in=hashes, updated_at__gte=since).values_list(
+            "phone_hash", flat=True
+        )
+    )
+
+
+def _template_variables(alert: Alert, variables: list[str], text: str, language: str) -> str:
+    """Return the template's variables as Twilio's ContentVariables JSON ({"1": …, "2": …})."""
+    values = {
+        "place": str(alert.place),
+        # WhatsApp refuses a variable with a line break, a tab or four spaces in a row.
+        "text": " ".join(text.split()),
+        "url": DbLookup().place_url(place_id=alert.place_id, language=language),
+    }
+    return json.dumps(
+        {str(number): values[name] for number, name in enumerate(variables, 1)},
+        ensure_ascii=False,
+    )
+
+
+def _message_for(alert: Alert, subscription: Subscription, text: str, window_open: set[str]):
+    """Return (to, body, language[, content_sid]) for one subscriber, or None for no message."""
+    number = subscription.number()
+    language = subscription.language
+    if subscription.channel != Subscription.Channel.WHATSAPP:
+        return (number, text, language)
+    if subscription.phone_hash in window_open:
+        return (number, text, language)
+    template = settings.TWILIO_WHATSAPP_ALERT_TEMPLATES.get(language)
+    if not template:
+        return None
+    body = _template_variables(alert, template.get("variables", []), text, language)
+    return (number, body, language, template["content_sid"])
 
 
 def _texts_by_language(alert: Alert) -> dict[str, str]:
@@ -48,6 +99,9 @@ def alert_send(*, alert_id: int) -> int:
         status=Alert.Status.SENDING
     )
     texts = _texts_by_language(alert)
+    # WhatsApp has no segments to save: its texts keep their accents.
+    with channel_override(WHATSAPP):
+        whatsapp_texts = _texts_by_language(alert)
     queued = 0
     while True:
         cache.set(ALIVE_KEY.format(alert_id=alert_id), time.time(), timeout=24 * 60 * 60)
@@ -66,23 +120,31 @@ def alert_send(*, alert_id: int) -> int:
             )
             if not batch:
                 break
-            messages = outbound_queue_many(
-                messages=[
-                    (
-                        subscription.number(),
-                        texts.get(subscription.language)
-                        or texts.get("en")
-                        or next(iter(texts.values())),
-                        subscription.language,
-                    )
-                    for subscription in batch
-                ],
-                purpose="alert",
+            window_open = _whatsapp_window_open(
+                [s.phone_hash for s in batch if s.channel == Subscription.Channel.WHATSAPP]
+            )
+            planned = []
+            for subscription in batch:
+                chosen = whatsapp_texts if subscription.channel == WHATSAPP else texts
+                text = (
+                    chosen.get(subscription.language)
+                    or chosen.get("en")
+                    or next(iter(chosen.values()))
+                )
+                planned.append(_message_for(alert, subscription, text, window_open))
+            messages = iter(
+                outbound_queue_many(messages=[m for m in planned if m], purpose="alert")
             )
             # Same transaction as the messages: after a crash both exist or neither does.
             AlertDelivery.objects.bulk_create(
-                AlertDelivery(alert_id=alert_id, subscription=subscription, message=message)
-                for subscription, message in zip(batch, messages, strict=True)
+                AlertDelivery(
+                    alert_id=alert_id,
+                    subscription=subscription,
+                    message=next(messages) if plan else None,
+                    not_sent="" if plan else AlertDelivery.NotSent.NO_WHATSAPP_TEMPLATE,
+                    language=subscription.language,
+                )
+                for subscription, plan in zip(batch, planned, strict=True)
             )
             queued += len(batch)
         logger.info("Alert %s: %d message(s) queued so far.", alert_id, queued)

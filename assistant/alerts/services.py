@@ -142,8 +142,9 @@ def alert_approve(*, alert: Alert, user) -> Alert:
     return alert
 
 
-def alert_progress(*, alert: Alert) -> dict[str, int]:
-    """Return how many of the alert's messages are queued, sent, delivered and failed."""
+def alert_progress(*, alert: Alert) -> dict:
+    """Return how many of the alert's messages are queued, sent, delivered and failed, and
+    how many copies were not sent on WhatsApp for want of a template (and in which languages)."""
     Status = OutboundMessage.Status
     counts = dict(
         OutboundMessage.objects.filter(
@@ -153,7 +154,12 @@ def alert_progress(*, alert: Alert) -> dict[str, int]:
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
+    not_sent = AlertDelivery.objects.filter(
+        alert=alert, not_sent=AlertDelivery.NotSent.NO_WHATSAPP_TEMPLATE
+    )
     return {
+        "not_sent": not_sent.count(),
+        "not_sent_languages": sorted(set(not_sent.values_list("language", flat=True))),
         "queued": counts.get(Status.QUEUED, 0) + counts.get(Status.SENDING, 0),
         "sent": counts.get(Status.SENT, 0),
         "delivered": counts.get(Status.DELIVERED, 0),

@@ -68,6 +68,16 @@ class OutboundMessage(models.Model):
         default="",
         help_text=_("Our number or messaging service. Pacing is counted per sender."),
     )
+    content_sid = models.CharField(
+        _("WhatsApp template"),
+        max_length=34,
+        blank=True,
+        default="",
+        help_text=_(
+            "The approved template (ContentSid) an alert is sent as outside WhatsApp's "
+            "24-hour window; the encrypted text then holds its variables."
+        ),
+    )
     purpose = models.CharField(_("purpose"), max_length=32, default="reply")
     language = models.CharField(_("language"), max_length=16, blank=True, default="")
     segments = models.PositiveSmallIntegerField(_("segments"), default=0)

@@ -224,7 +224,9 @@ def _deliver(message: OutboundMessage) -> str:
 
     status_callback = settings.PUBLIC_BASE_URL + reverse("sms_status")
     try:
-        sent = backend.send(to=to, body=body, status_callback=status_callback)
+        sent = backend.send(
+            to=to, body=body, status_callback=status_callback, content_sid=message.content_sid
+        )
     except SmsError as exc:
         countdown = _record_error(message_id, exc)
         if countdown is None:

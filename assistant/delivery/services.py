@@ -13,20 +13,32 @@ from assistant.delivery.models import OutboundMessage
 from assistant.delivery.segments import count_segments
 from assistant.delivery.sending import REPLIES_QUEUE
 from assistant.delivery.tasks import deliver
+from assistant.privacy import is_whatsapp
 
 logger = logging.getLogger(__name__)
 
 Status = OutboundMessage.Status
 
 
-def _new_message(*, to: str, body: str, purpose: str, language: str, sender: str):
+def _cost(to: str, body: str) -> tuple[int, str]:
+    # WhatsApp has no segments: a message is one unit of the sender's pace whatever its length.
+    if is_whatsapp(to):
+        return 1, ""
     count = count_segments(body)
+    return count.segments, count.encoding
+
+
+def _new_message(
+    *, to: str, body: str, purpose: str, language: str, sender: str, content_sid: str = ""
+):
+    segments, encoding = _cost(to, body)
     message = OutboundMessage(
         purpose=purpose,
         language=language,
         sender=sender,
-        segments=count.segments,
-        encoding=count.encoding,
+        segments=segments,
+        encoding=encoding,
+        content_sid=content_sid,
     )
     message.set_recipient(to)
     message.set_body(body)
@@ -40,7 +52,7 @@ def outbound_queue(
     """Store a message for ``to`` (encrypted); enqueue its delivery when the transaction commits."""
 
     message = _new_message(
-        to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender
+        to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender_for(to)
     )
     message.save()
     if purpose == OutboundMessage.Purpose.REPLY:
@@ -51,10 +63,9 @@ def outbound_queue(
 
 
 @transaction.atomic
-def outbound_queue_many(
-    *, messages: list[tuple[str, str, str]], purpose: str = "reply"
-) -> list[OutboundMessage]:
-    """Store many messages, given as (to, body, language), in one insert; enqueue on commit.
+def outbound_queue_many(*, messages: list[tuple], purpose: str = "reply") -> list[OutboundMessage]:
+    """Store many messages, given as (to, body, language[, content_sid]), in one insert;
+    enqueue on commit.
 
     The bulk path for alerts: every number and text is encrypted as in ``outbound_queue``,
     the rows are written together, and their deliveries are enqueued through one broker
@@ -62,17 +73,21 @@ def outbound_queue_many(
     enqueue is put back by ``outbound_requeue_stale``.
     """
 
-    sender = get_backend().sender
-    counts: dict[str, object] = {}
+    backend = get_backend()
+    counts: dict[tuple[bool, str], tuple[int, str]] = {}
     rows = []
-    for to, body, language in messages:
-        count = counts.get(body) or counts.setdefault(body, count_segments(body))
+    for to, body, language, *template in messages:
+        key = (is_whatsapp(to), body)
+        if key not in counts:
+            counts[key] = _cost(to, body)
+        segments, encoding = counts[key]
         row = OutboundMessage(
             purpose=purpose,
             language=language,
-            sender=sender,
-            segments=count.segments,
-            encoding=count.encoding,
+            sender=backend.sender_for(to),
+            segments=segments,
+            encoding=encoding,
+            content_sid=template[0] if template else "",
         )
         row.set_recipient(to)
         row.set_body(body)
@@ -111,7 +126,7 @@ def replies_dispatch(
     bodies = [body for body in bodies if body]
     if not bodies:
         return []
-    sender = get_backend().sender
+    sender = get_backend().sender_for(to)
     if not in_twiml and broker_state() != "down":
         # No savepoint: inside the caller's transaction a failure rolls back the whole turn.
         with transaction.atomic(savepoint=False):
@@ -129,7 +144,7 @@ def replies_dispatch(
     with transaction.atomic():
         records = []
         for body in bodies:
-            count = count_segments(body)
+            segments, encoding = _cost(to, body)
             records.append(
                 OutboundMessage(
                     channel=OutboundMessage.Channel.TWIML,
@@ -137,8 +152,8 @@ def replies_dispatch(
                     purpose="reply",
                     language=language,
                     sender=sender,
-                    segments=count.segments,
-                    encoding=count.encoding,
+                    segments=segments,
+                    encoding=encoding,
                     last_attempt_at=now,
                     attempts=1,
                 )

@@ -9,6 +9,9 @@ bodies as the segment budget allows, split at sentence boundaries when one is to
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 
@@ -51,6 +54,35 @@ _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _INVISIBLE_UCS2 = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
 
 
+# The channel a reply goes out on. WhatsApp has no segments: a turn is one message of up to
+# WHATSAPP_BUDGET "segments" (under the 1,600 characters Twilio takes in one body), accents
+# stay, and the answer is bold (*…*).
+SMS, WHATSAPP = "sms", "whatsapp"
+WHATSAPP_BUDGET = 10
+_channel: ContextVar[str] = ContextVar("reply_channel", default=SMS)
+
+
+@contextmanager
+def channel_override(channel: str) -> Iterator[None]:
+    """Compose the replies made inside the block for ``channel`` (like translation.override)."""
+    token = _channel.set(channel or SMS)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
+
+
+def on_whatsapp() -> bool:
+    """Return True while composing replies for WhatsApp."""
+    return _channel.get() == WHATSAPP
+
+
+def emphasis(text: str) -> str:
+    """Return ``text`` in bold on WhatsApp (``*text*``); unchanged on SMS, which has no bold."""
+    text = text.strip()
+    return f"*{text}*" if on_whatsapp() and text else text
+
+
 class Verbatim(str):
     """A part sent as written (names of languages in their own script), only cleaned of
     invisible characters: never folded to GSM-7."""
@@ -58,6 +90,8 @@ class Verbatim(str):
 
 def budget_for(language: str) -> int:
     """Return how many segments one reply may cost in ``language``."""
+    if on_whatsapp():
+        return WHATSAPP_BUDGET
     return UCS2_BUDGET if language in UCS2_LANGUAGES else GSM7_BUDGET
 
 
@@ -71,7 +105,7 @@ def clean(text: str, *, language: str) -> str:
     verbatim = isinstance(text, Verbatim)
     text = unicodedata.normalize("NFC", text)
     text = _SPACES.sub(" ", text)
-    if verbatim or language in UCS2_LANGUAGES:
+    if verbatim or language in UCS2_LANGUAGES or on_whatsapp():
         return _INVISIBLE_UCS2.sub("", text)
     text = _INVISIBLE.sub("", text)
     if keeps_accents(language):
@@ -120,7 +154,9 @@ def pack(parts: list[str], *, language: str) -> list[str]:
                 continue
             candidate = f"{current}\n{piece}"
             same_encoding = is_gsm7(current) == is_gsm7(piece)
-            if _fits(candidate, budget) and (same_encoding or language in UCS2_LANGUAGES):
+            if _fits(candidate, budget) and (
+                same_encoding or language in UCS2_LANGUAGES or on_whatsapp()
+            ):
                 current = candidate
             else:
                 bodies.append(current)

@@ -16,7 +16,18 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 
 from assistant.delivery.segments import count_segments
-from assistant.sms.compose import Verbatim, budget_for, fit_sentences, pack
+from assistant.sms.compose import (
+    SMS,
+    WHATSAPP,
+    WHATSAPP_BUDGET,
+    Verbatim,
+    budget_for,
+    channel_override,
+    emphasis,
+    fit_sentences,
+    on_whatsapp,
+    pack,
+)
 from assistant.sms.language import (
     LANGUAGE_CODES,
     LANGUAGE_MENU,
@@ -48,6 +59,10 @@ MODEL_MEANINGS = MODEL_SHORT_MEANINGS
 FIRST_WELCOME = gettext_lazy(
     "Know Your Police: do police near you work with ICE? Send your ZIP code or county. SMS is "
     "not private. DELETE erases your data. STOP stops. 0: other language."
+)
+FIRST_WELCOME_WHATSAPP = gettext_lazy(
+    "Know Your Police: do police near you work with ICE? Send your ZIP code or county. "
+    "WhatsApp is not private. DELETE erases your data. STOP stops. 0: other language."
 )
 # Asked in English and Spanish when the first text does not tell the language.
 LANGUAGE_ASK = gettext_lazy("Send the number of your language:")
@@ -226,6 +241,8 @@ class State:
     opted_out: bool = False
     # The places this number already gets alerts for (filled in by the caller).
     subscribed_place_ids: tuple[int, ...] = ()
+    # "sms" or "whatsapp", from the resident's address (filled in by the caller).
+    channel: str = SMS
 
 
 class Effect:
@@ -247,7 +264,19 @@ class Turn:
 
 
 def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
-    """Return the next state and the replies to one incoming message."""
+    """Return the next state and the replies to one incoming message.
+
+    On WhatsApp there is no segment budget, but a turn is one message: the replies are joined.
+    """
+    with channel_override(state.channel):
+        turn = _converse(state=state, text=text, lookup=lookup)
+    turn = replace(turn, state=replace(turn.state, channel=state.channel))
+    if state.channel == WHATSAPP and len(turn.replies) > 1:
+        turn = replace(turn, replies=["\n\n".join(turn.replies)])
+    return turn
+
+
+def _converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     text = _clean_input(text)
     word, word_language = keyword_and_language(text)
     # STOP wins over everything, whatever menu is open; START only means something after it.
@@ -319,6 +348,8 @@ def _opts_out(word: str, stop_language: str | None) -> bool:
 
 def turn_budget(language: str) -> int:
     """Return the segments one turn (all its replies) may cost in ``language``."""
+    if on_whatsapp():
+        return WHATSAPP_BUDGET
     return 3 if language in UCS2_LANGUAGES else 2
 
 
@@ -373,6 +404,10 @@ def _turn(state, language, parts, *, effect=Effect.NONE) -> Turn:
     return Turn(state, _render(language, parts), language, effect)
 
 
+def _first_welcome():
+    return FIRST_WELCOME_WHATSAPP if on_whatsapp() else FIRST_WELCOME
+
+
 def language_menu_text() -> Verbatim:
     """Return the numbered list of languages, each in its own name."""
     return Verbatim(
@@ -397,11 +432,11 @@ def _first_message(state: State, text: str, word: str, word_language: str, looku
         return _turn(state, language, _help_parts(language))
     if places:
         turn = _places_turn(state, places, language, lookup)
-        welcome = _render(language, [FIRST_WELCOME])
+        welcome = _render(language, [_first_welcome()])
         return Turn(turn.state, _merge(welcome + turn.replies, language), language)
     if word == "subscribe":
-        return _turn(state, language, [FIRST_WELCOME, SUBSCRIBE_NEEDS_PLACE])
-    return _turn(state, language, [FIRST_WELCOME])
+        return _turn(state, language, [_first_welcome(), SUBSCRIBE_NEEDS_PLACE])
+    return _turn(state, language, [_first_welcome()])
 
 
 def _ask_language(state: State) -> Turn:
@@ -450,7 +485,7 @@ def _language_chosen(state: State, language: str, lookup: Lookup) -> Turn:
         return Turn(state, pack(parts, language=language), language)
     if first:
         # The resident's first reply in their language: it carries the privacy line.
-        return _turn(state, language, [FIRST_WELCOME])
+        return _turn(state, language, [_first_welcome()])
     return _turn(state, language, [LANGUAGE_SET, ASK_PLACE])
 
 
@@ -538,6 +573,7 @@ def _place_parts(state: State, language: str, lookup: Lookup) -> list[str]:
 def _place_reply(state: State, language: str, lookup: Lookup) -> Turn:
     parts = _place_parts(state, language, lookup)
     *answer, link, menu = parts
+    answer = [emphasis(sentence) for sentence in answer]
     with translation.override(language):
         short_menu = str(PLACE_MENU_SHORT)
     # The answer always; then what fits the turn's budget: the page link and the menu, or

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assistant.privacy import decrypt, encrypt, phone_hash
+from assistant.privacy import decrypt, encrypt, is_whatsapp, phone_hash
 
 
 class Conversation(models.Model):
@@ -90,6 +90,10 @@ class Subscription(models.Model):
     deleted when they unsubscribe, opt out or erase their data.
     """
 
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
     number_encrypted = models.TextField(_("number (encrypted)"))
     phone_hash = models.CharField(_("number (keyed hash)"), max_length=64, db_index=True)
     place = models.ForeignKey(
@@ -101,6 +105,9 @@ class Subscription(models.Model):
     language = models.CharField(_("language"), max_length=8)
     # Alerts go only to news that came after this: the resident already saw the answer then.
     created_at = models.DateTimeField(_("subscribed at"), default=timezone.now, editable=False)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.SMS, db_index=True
+    )
 
     class Meta:
         verbose_name = _("alert subscription")
@@ -115,9 +122,10 @@ class Subscription(models.Model):
         return f"{self.phone_hash[:8]}… → {self.place}"
 
     def set_number(self, number: str) -> None:
-        """Store ``number`` encrypted, and its keyed hash."""
+        """Store ``number`` (or WhatsApp address) encrypted, its keyed hash and its channel."""
         self.number_encrypted = encrypt(number)
         self.phone_hash = phone_hash(number)
+        self.channel = self.Channel.WHATSAPP if is_whatsapp(number) else self.Channel.SMS
 
     def number(self) -> str:
         """Return the number in plain text (only to hand it to the delivery pipeline)."""

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from assistant.delivery.models import OptOut
 from assistant.delivery.services import replies_dispatch
-from assistant.privacy import decrypt, encrypt, phone_hash
+from assistant.privacy import decrypt, encrypt, is_whatsapp, phone_hash
+from assistant.sms.compose import SMS, WHATSAPP
 from assistant.sms.conversation import Effect, State, Turn, converse, may_repeat
 from assistant.sms.language import fold, keyword, opt_out_language
 from assistant.sms.lookup import DbLookup
@@ -85,9 +86,10 @@ def _count_replies(hashed: str, sent: int) -> None:
     cache.incr(key, sent)
 
 
-def _state_for(conversation: Conversation, opted_out: bool) -> State:
+def _state_for(conversation: Conversation, opted_out: bool, number: str) -> State:
     hashed = conversation.phone_hash
     return State(
+        channel=WHATSAPP if is_whatsapp(number) else SMS,
         subscribed_place_ids=subscribed_place_ids(hashed=hashed),
         language=conversation.language,
         place_id=conversation.place_id,
@@ -168,7 +170,7 @@ def _answer_oldest(
     number, text = decrypt(inbound.number_encrypted), decrypt(inbound.body_encrypted)
     inbound.number_encrypted = inbound.body_encrypted = ""
     inbound.outcome = InboundMessage.Outcome.ANSWERED
-    turn = _converse_within_limits(inbound, conversation, hashed, text)
+    turn = _converse_within_limits(inbound, conversation, hashed, number, text)
     twiml: list[str] = []
     if turn is not None:
         _persist(hashed, number, conversation, turn)
@@ -196,7 +198,7 @@ def _answer_oldest(
 
 
 def _converse_within_limits(
-    inbound: InboundMessage, conversation: Conversation, hashed: str, text: str
+    inbound: InboundMessage, conversation: Conversation, hashed: str, number: str, text: str
 ) -> Turn | None:
     """Return the conversation's turn, or None when the abuse limits drop the message."""
     opted_out = OptOut.objects.filter(phone_hash=hashed).exists()
@@ -212,7 +214,8 @@ def _converse_within_limits(
             inbound.outcome = dropped
             inbound.phone_hash = ""
             return None
-    return converse(state=_state_for(conversation, opted_out), text=text, lookup=DbLookup())
+    state = _state_for(conversation, opted_out, number)
+    return converse(state=state, text=text, lookup=DbLookup())
 
 
 def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -> None:

@@ -235,7 +235,14 @@ def test_an_approved_alert_reaches_each_subscriber_once_in_their_language_except
     from assistant.alerts.sending import alert_send
     from assistant.alerts.services import alert_progress
 
-    assert alert_progress(alert=alert) == {"queued": 0, "sent": 2, "delivered": 0, "failed": 1}
+    assert alert_progress(alert=alert) == {
+        "not_sent": 0,
+        "not_sent_languages": [],
+        "queued": 0,
+        "sent": 2,
+        "delivered": 0,
+        "failed": 1,
+    }
     # Run again (a redelivered task): nobody gets a second copy.
     with django_capture_on_commit_callbacks(execute=True):
         Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.SENDING)

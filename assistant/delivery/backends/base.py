@@ -44,8 +44,24 @@ class BaseSmsBackend:
         """Return who messages come from (a number or a messaging service); pacing keys on it."""
         return self.__class__.__name__
 
-    def send(self, *, to: str, body: str, status_callback: str | None = None) -> SentMessage:
-        """Hand one message to the provider and return its sid; raise SmsError on failure."""
+    def sender_for(self, to: str) -> str:
+        """Return who a message to ``to`` comes from: the WhatsApp sender for a WhatsApp
+        address, else ``sender``."""
+        return self.sender
+
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None = None,
+        content_sid: str = "",
+    ) -> SentMessage:
+        """Hand one message to the provider and return its sid; raise SmsError on failure.
+
+        With ``content_sid`` the message is an approved template (WhatsApp outside its 24-hour
+        window) and ``body`` holds its variables as JSON.
+        """
         raise NotImplementedError
 
     def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:

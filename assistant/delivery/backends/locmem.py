@@ -14,16 +14,32 @@ class OutboxMessage:
     to: str
     body: str
     status_callback: str | None
+    content_sid: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class LocmemBackend(BaseSmsBackend):
     """Keep messages in ``assistant.delivery.backends.locmem.outbox`` (tests only)."""
 
-    def send(self, *, to: str, body: str, status_callback: str | None = None) -> SentMessage:
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None = None,
+        content_sid: str = "",
+    ) -> SentMessage:
         """Append the message to the outbox and return a made-up sid."""
         sid = "SMlocmem" + uuid.uuid4().hex[:24]
-        outbox.append(OutboxMessage(sid=sid, to=to, body=body, status_callback=status_callback))
+        outbox.append(
+            OutboxMessage(
+                sid=sid,
+                to=to,
+                body=body,
+                status_callback=status_callback,
+                content_sid=content_sid,
+            )
+        )
         return SentMessage(sid=sid)
 
     def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:

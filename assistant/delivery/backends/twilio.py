@@ -8,6 +8,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from assistant.delivery.backends.base import BaseSmsBackend, SentMessage, SmsError
+from assistant.privacy import is_whatsapp
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,34 @@ class TwilioBackend(BaseSmsBackend):
         """Return the messaging service sid, or else the number messages come from."""
         return settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
 
-    def send(self, *, to: str, body: str, status_callback: str | None = None) -> SentMessage:
-        """Create one message; raise SmsError(permanent=…, maybe_accepted=…) when it fails."""
-        params = {"to": to, "body": body}
-        if settings.TWILIO_MESSAGING_SERVICE_SID:
+    def sender_for(self, to: str) -> str:
+        """Return TWILIO_WHATSAPP_FROM for a WhatsApp address, else ``sender``."""
+        return settings.TWILIO_WHATSAPP_FROM if is_whatsapp(to) else self.sender
+
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None = None,
+        content_sid: str = "",
+    ) -> SentMessage:
+        """Create one message; raise SmsError(permanent=…, maybe_accepted=…) when it fails.
+
+        A WhatsApp address (``whatsapp:+1…``) is sent from TWILIO_WHATSAPP_FROM; a template
+        (``content_sid``) sends its variables, which ``body`` holds as JSON, and no body.
+        """
+        params = {"to": to}
+        if content_sid:
+            params["content_sid"] = content_sid
+            params["content_variables"] = body
+        else:
+            params["body"] = body
+        if is_whatsapp(to):
+            if not settings.TWILIO_WHATSAPP_FROM:
+                raise SmsError("TWILIO_WHATSAPP_FROM is not set.", permanent=True)
+            params["from_"] = settings.TWILIO_WHATSAPP_FROM
+        elif settings.TWILIO_MESSAGING_SERVICE_SID:
             params["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
         else:
             params["from_"] = settings.TWILIO_FROM_NUMBER
@@ -133,6 +158,8 @@ class TwilioBackend(BaseSmsBackend):
             return False
         if message.date_created and message.date_created < earliest:
             return False
+        if is_whatsapp(message.to or ""):
+            return message.from_ == settings.TWILIO_WHATSAPP_FROM
         sender = settings.TWILIO_MESSAGING_SERVICE_SID
         if sender:
             return message.messaging_service_sid == sender
