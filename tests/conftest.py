@@ -255,3 +255,7 @@ def root():
     from tests.factories import user_with_roles
 
     return user_with_roles(username="root", is_superuser=True)
+
+
+# Prism is shared by the delivery contract and WhatsApp tests (a session fixture).
+from tests.support.prism import prism  # noqa: E402, F401

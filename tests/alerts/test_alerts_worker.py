@@ -18,8 +18,8 @@ from assistant.alerts.tasks import alert_requeue_stale
 from assistant.delivery.services import outbound_requeue_stale
 from assistant.models import Alert, AlertDelivery, OutboundMessage, ReviewFlag, Subscription
 from assistant.privacy import encrypt, phone_hash
-from tests.conftest import wait_for
 from tests.factories import UserFactory, place
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.celery_worker
 

@@ -6,11 +6,7 @@ Prism serves a mock built from Twilio's OpenAPI description (npm @twilio-alpha/m
 
 import json
 import re
-import socket
-import subprocess
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,46 +15,9 @@ from assistant.delivery.backends.twilio import TwilioBackend
 from assistant.delivery.services import outbound_queue
 from assistant.models import OutboundMessage
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
-from tests.support.services import require_service, wait_for
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.twilio_mock
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-PRISM = ROOT / "node_modules" / ".bin" / "prism"
-SPEC = ROOT / "node_modules/@twilio-alpha/mcp/twilio-oai/spec/json/twilio_api_v2010.json"
-
-
-@pytest.fixture(scope="module")
-def prism():
-    """Start Prism on a free loopback port; return its URL."""
-    require_service(PRISM.exists() and SPEC.exists(), "needs `npm ci` (make test runs it)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = open(f"/tmp/prism-{port}.log", "w+b")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(PRISM), "mock", str(SPEC), "--host", "127.0.0.1", "--port", str(port), "--errors"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"Prism exited: {log.read().decode(errors='replace')[-2000:]}")
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("Prism did not start in 90 s")
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
-    log.close()
 
 
 @pytest.fixture

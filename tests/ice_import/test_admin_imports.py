@@ -9,7 +9,7 @@ from django.urls import reverse
 from assistant.models import AgencyAlias, Agreement, ImportSnapshot, UnmatchedRow
 from assistant.places.selectors import place_answer
 from tests.factories import UserFactory, place, state
-from tests.ice_import.test_import_287g import (
+from tests.support.ice_rows import (
     MAY_PARTICIPATING,
     NASSAU_NY,
     UNPLACEABLE_FL,

@@ -1,57 +1,28 @@
 """Importing ICE's 287(g) spreadsheets: the real files, each quirk, the diff, bad input."""
 
 import datetime
-import io
-from pathlib import Path
 
-import openpyxl
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from assistant.ice_import.report import ImportReport
 from assistant.models import Agency, Agreement, ImportSnapshot, Place, ReviewFlag, UnmatchedRow
 from assistant.places.selectors import place_answer
 from tests.factories import AgencyFactory, AgreementFactory, place, state
+from tests.support.ice_rows import (
+    ESSEX_MA,
+    HEADERS,
+    MAY_PARTICIPATING,
+    MAY_PENDING,
+    NASSAU_NY,
+    PENDING_HEADERS,
+    UNPLACEABLE_FL,
+    run,
+    write,
+    xlsx,
+)
 
 pytestmark = pytest.mark.django_db
-
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ice-287g"
-MAY_PARTICIPATING = FIXTURES / "participatingAgencies05162025am.xlsx"
-MAY_PENDING = FIXTURES / "pendingAgencies05152025am.xlsx"
-HEADERS = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA"]
-PENDING_HEADERS = HEADERS[:5]
-
-NASSAU_NY = ("NEW YORK", "Nassau County Police Department", "County", "Nassau County ")
-ESSEX_MA = ("MASSACHUSETTS", "Essex County Sheriff's Office", "County", "Essex County")
-# No city or town of Florida is called Xyzzy, and the COUNTY column names none: unplaced.
-UNPLACEABLE_FL = ("FLORIDA", "Xyzzy Police Department", "Municipality", "#N/A")
-
-
-def xlsx(rows, *, headers=HEADERS, links=None) -> bytes:
-    """Return an .xlsx file like ICE's; ``links`` maps (row index, header) to a hyperlink."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for index, row in enumerate(rows):
-        sheet.append(list(row))
-        for (link_row, header), target in (links or {}).items():
-            if link_row == index:
-                sheet.cell(row=index + 2, column=headers.index(header) + 1).hyperlink = target
-    data = io.BytesIO()
-    workbook.save(data)
-    return data.getvalue()
-
-
-def write(tmp_path, name, data: bytes) -> str:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return str(path)
-
-
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command("import_287g", *args, stdout=out)
-    return out.getvalue()
 
 
 def agreement(state_code, agency_name, model) -> Agreement:

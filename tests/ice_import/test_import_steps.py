@@ -32,7 +32,7 @@ from assistant.models import Agency, Agreement, ImportSnapshot, Place, ReviewFla
 from assistant.places.models import fold_name
 from assistant.places.selectors import place_answer
 from tests.factories import UserFactory, place, state
-from tests.ice_import.test_import_287g import NASSAU_NY, UNPLACEABLE_FL, run, write, xlsx
+from tests.support.ice_rows import NASSAU_NY, UNPLACEABLE_FL, run, write, xlsx
 
 HISTORY = Path(__file__).resolve().parents[2] / "assistant/ice_import/data/ice-287g/history"
 NEWEST = HISTORY / "participatingAgencies07182025pm.xlsx"

@@ -11,8 +11,8 @@ from assistant.alerts.models import Alert
 from assistant.content.models import ReviewFlag
 from assistant.content.review import review_flag_raise
 from assistant.sms.models import Subscription
-from tests.conftest import totp_code, totp_device
 from tests.factories import UserFactory, place, user_with_roles
+from tests.support.two_factor import totp_code, totp_device
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,9 @@ from assistant.delivery.backends import locmem
 from assistant.models import Guide, Place
 from assistant.places.services import places_load
 from assistant.sms.models import Subscription
-from tests.conftest import require_service, totp_code, totp_device
 from tests.factories import UserFactory, place
+from tests.support.services import require_service
+from tests.support.two_factor import totp_code, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

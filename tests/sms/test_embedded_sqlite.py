@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.support.services import ROOT
 
 SCRIPT = r"""
 import json, threading, uuid

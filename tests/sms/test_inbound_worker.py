@@ -14,8 +14,8 @@ from django.test import Client
 from assistant.models import InboundMessage
 from assistant.sms.conversation import State, converse
 from assistant.sms.lookup import DbLookup
-from tests.conftest import wait_for
 from tests.sms_signing import signed_post
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.celery_worker
 

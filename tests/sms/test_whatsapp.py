@@ -23,7 +23,6 @@ from assistant.models import (
 )
 from assistant.privacy import phone_hash
 from assistant.sms.subscriptions import subscription_create
-from tests.delivery.test_delivery_contract import prism  # noqa: F401  (the Prism fixture)
 from tests.factories import UserFactory, place
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from tests.sms_signing import signed_post

@@ -7,7 +7,7 @@ from django.urls import reverse
 from assistant.models import CallCount, VoiceLanguage
 from assistant.voice.services import recording_upload
 from tests.factories import UserFactory
-from tests.voice.test_voice_line import tiny_wav
+from tests.support.audio import tiny_wav
 
 pytestmark = pytest.mark.django_db
 

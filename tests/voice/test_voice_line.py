@@ -1,8 +1,6 @@
 """POST /voice/inbound walked by keypresses: English, Spanish and Mam (played from recordings)."""
 
-import io
 import uuid
-import wave
 from datetime import date
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -15,6 +13,7 @@ from assistant.voice.calls import _slow_numbers
 from assistant.voice.services import RecordingRefused, recording_approve, recording_upload
 from tests.factories import AgreementFactory, UserFactory, place
 from tests.sms_signing import signed_post, twilio_signature
+from tests.support.audio import tiny_wav
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +39,6 @@ def nassau_works_with_ice():
         file_name="participating.xlsx", file_sha256="0" * 64, as_of=date(2025, 6, 2),
         as_of_source=ImportSnapshot.DateSource.OPTION,
     )  # fmt: skip
-
-
-def tiny_wav() -> bytes:
-    """A tenth of a second of silence, 8 kHz mono: enough for Twilio's <Play> and a test."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\0\0" * 800)
-    return buffer.getvalue()
 
 
 class Call:
