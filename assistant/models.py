@@ -15,19 +15,31 @@ from assistant.delivery.models import OptOut, OutboundMessage
 from assistant.ice_import.models import ImportSnapshot, UnmatchedRow
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
 from assistant.sms.models import Conversation, InboundMessage, Subscription
+from assistant.trust.models import (
+    AgencyFact,
+    Forum,
+    ForumReminderOptIn,
+    ForumReminderSent,
+    MistakeReport,
+)
 
 __all__ = [
     "Agency",
+    "AgencyFact",
     "Agreement",
     "Alert",
     "AlertDelivery",
     "AlertText",
     "Conversation",
+    "Forum",
+    "ForumReminderOptIn",
+    "ForumReminderSent",
     "Guide",
     "HelpOrganization",
     "ImportSnapshot",
     "InboundMessage",
     "InterfaceTranslationReview",
+    "MistakeReport",
     "OptOut",
     "OutboundMessage",
     "Place",
