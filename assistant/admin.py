@@ -6,3 +6,4 @@ from assistant.content import admin_interface  # noqa: F401
 from assistant.delivery import admin as delivery_admin  # noqa: F401
 from assistant.ice_import import admin as ice_import_admin  # noqa: F401
 from assistant.sms import admin as sms_admin  # noqa: F401
+from assistant.trust import admin as trust_admin  # noqa: F401

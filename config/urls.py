@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from assistant.public import views
+from assistant.public import trust_views, views
 from assistant.sms import views as sms_views
 
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sms/inbound", sms_views.inbound, name="sms_inbound"),
     path("sms/status", sms_views.status_callback, name="sms_status"),
+    path("data/agency-facts.json", trust_views.agency_facts_json, name="agency_facts_json"),
+    path("data/forums.json", trust_views.forums_json, name="forums_json"),
 ]
 
 urlpatterns += i18n_patterns(
