@@ -15,22 +15,34 @@ from assistant.delivery.models import OptOut, OutboundMessage
 from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
 from assistant.sms.models import Conversation, InboundMessage, Subscription
+from assistant.trust.models import (
+    AgencyFact,
+    Forum,
+    ForumReminderOptIn,
+    ForumReminderSent,
+    MistakeReport,
+)
 from assistant.voice.models import CallCount, VoiceLanguage, VoiceRecording
 
 __all__ = [
     "Agency",
     "AgencyAlias",
+    "AgencyFact",
     "Agreement",
     "Alert",
     "AlertDelivery",
     "AlertText",
     "CallCount",
     "Conversation",
+    "Forum",
+    "ForumReminderOptIn",
+    "ForumReminderSent",
     "Guide",
     "HelpOrganization",
     "ImportSnapshot",
     "InboundMessage",
     "InterfaceTranslationReview",
+    "MistakeReport",
     "OptOut",
     "OutboundMessage",
     "Place",

@@ -7,6 +7,7 @@ modeltranslation's own fallback is off (see settings): ``selectors.content`` fal
 from modeltranslation.translator import TranslationOptions, register
 
 from assistant.content.models import Guide, HelpOrganization, PolicyNote
+from assistant.trust.models import AgencyFact, Forum
 
 
 @register(Guide)
@@ -40,3 +41,24 @@ class HistoricalPolicyNoteTranslationOptions(TranslationOptions):
 @register(HelpOrganization.history.model)
 class HistoricalHelpOrganizationTranslationOptions(TranslationOptions):
     fields = HelpOrganization.TEXT_FIELDS
+
+
+@register(AgencyFact)
+class AgencyFactTranslationOptions(TranslationOptions):
+    fields = AgencyFact.TEXT_FIELDS
+
+
+@register(AgencyFact.history.model)
+class HistoricalAgencyFactTranslationOptions(TranslationOptions):
+    fields = AgencyFact.TEXT_FIELDS
+
+
+@register(Forum)
+class ForumTranslationOptions(TranslationOptions):
+    fields = ("title", "description", "accessibility")
+    required_languages = ("en",)
+
+
+@register(Forum.history.model)
+class HistoricalForumTranslationOptions(TranslationOptions):
+    fields = ("title", "description", "accessibility")

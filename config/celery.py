@@ -87,6 +87,5 @@ app = Celery("config", task_cls=BoundedRedeliveryTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each feature keeps its tasks in its own tasks.py (their ``name=`` is the old
 # ``assistant.tasks.*`` one, so tasks already queued still run).
-app.autodiscover_tasks(
-    [f"assistant.{feature}" for feature in ("ops", "delivery", "alerts", "sms", "ice_import")]
-)
+FEATURES_WITH_TASKS = ("ops", "delivery", "alerts", "sms", "ice_import", "trust")
+app.autodiscover_tasks([f"assistant.{feature}" for feature in FEATURES_WITH_TASKS])

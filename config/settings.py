@@ -131,6 +131,7 @@ TEMPLATES = [
             "libraries": {
                 "organizer": "assistant.organizers.organizer_tags",
                 "site_tags": "assistant.public.site_tags",
+                "trust": "assistant.trust.trust_tags",
             },
         },
     },
@@ -203,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbound-requeue-stale": {"task": "assistant.tasks.requeue_stale", "schedule": 60.0},
     "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 60.0},
     "purge-expired": {"task": "assistant.tasks.purge_expired", "schedule": 24 * 60 * 60.0},
+    "forum-reminders": {"task": "assistant.tasks.forum_reminders_send", "schedule": 15 * 60.0},
 }
 
 # SMS. Without Twilio credentials messages are printed by the console backend.

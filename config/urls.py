@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from assistant.public import views
+from assistant.public import trust_views, views
 from assistant.sms import views as sms_views
 from assistant.voice import views as voice_views
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("sms/status", sms_views.status_callback, name="sms_status"),
     path("voice/inbound", voice_views.inbound, name="voice_inbound"),
     path("voice/recordings/<int:pk>", voice_views.recording, name="voice_recording"),
+    path("data/agency-facts.json", trust_views.agency_facts_json, name="agency_facts_json"),
+    path("data/forums.json", trust_views.forums_json, name="forums_json"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -168,6 +168,25 @@ SUBSCRIBE_NEEDS_PLACE = gettext_lazy(
     "To get alerts, first send your ZIP code or county name. Then send SUBSCRIBE."
 )
 ONLY_TEXT = gettext_lazy("We can only read text. Send your ZIP code or county name.")
+# Issue 18: what the agencies here say they do, public meetings, and reports of mistakes.
+FACTS_NONE = gettext_lazy(
+    "We have no checked facts yet about language access, status questions or U visas for "
+    "police here. More: %(url)s"
+)
+MEETINGS_HEAD = gettext_lazy("Next public meetings for %(place)s:")
+MEETINGS_NONE = gettext_lazy("No public meeting is planned for %(place)s yet.")
+MEETINGS_REMIND = gettext_lazy("Send REMIND for a text 2 days before each meeting.")
+NEEDS_PLACE = gettext_lazy("First send your ZIP code or county name. Then send %(keyword)s again.")
+REMIND_DONE = gettext_lazy(
+    "Done. We will text you 2 days before each public meeting for %(place)s, and if police "
+    "there start or stop working with ICE. Send STOP to stop."
+)
+REPORT_ASK = gettext_lazy(
+    "What is wrong about %(place)s? Send it in one message. Do not write your name or number."
+)
+REPORT_THANKS = gettext_lazy(
+    "Thank you. Organizers will check it. We did not keep your number with it."
+)
 # The place's own name is not translated; "and" joins the models in a list.
 AND = pgettext_lazy("joining a list of two things", "and")
 
@@ -229,6 +248,10 @@ class Lookup(Protocol):
 
     def guide_section(self, *, place_id: int, section: str, language: str) -> GuideText | None: ...
 
+    def agency_facts(self, *, place_id: int, language: str) -> str: ...
+
+    def meetings(self, *, place_id: int, language: str, limit: int) -> list[str]: ...
+
 
 @dataclass(frozen=True)
 class State:
@@ -251,6 +274,8 @@ class Effect:
     OPT_IN = "opt_in"
     ERASE = "erase"
     SUBSCRIBE = "subscribe"  # to the alerts of ``state.place_id``, in ``Turn.language``
+    REMIND = "remind"  # subscribe, and ask for forum reminders for ``state.place_id``
+    REPORT = "report"  # keep ``Turn.report_text`` as a mistake report on ``state.place_id``
 
 
 @dataclass(frozen=True)
@@ -261,6 +286,8 @@ class Turn:
     replies: list[str] = field(default_factory=list)
     language: str = "en"
     effect: str = Effect.NONE
+    # The resident's words when ``effect`` is REPORT; never stored with their number.
+    report_text: str = ""
 
 
 def converse(*, state: State, text: str, lookup: Lookup) -> Turn:
@@ -305,6 +332,10 @@ def _converse(*, state: State, text: str, lookup: Lookup) -> Turn:
     if not state.language:
         return _first_message(state, text, word, word_language, lookup)
     language = state.language
+    if state.menu == "report" and text and not word and state.place_id:
+        return _report_received(state, language, text)
+    if word in ("meetings", "remind", "report"):
+        return _trust_keyword(state, language, word, lookup)
     if word == "help":
         return _turn(state, language, _help_parts(language))
     if word == "language":
@@ -325,6 +356,8 @@ def _converse(*, state: State, text: str, lookup: Lookup) -> Turn:
         return _place_reply(new_state, language, lookup)
     if digits == "0":
         return _language_menu(state, language)
+    if state.place_id and digits == FACTS_DIGIT:
+        return _facts_reply(state, language, lookup)
     if state.place_id and digits in SECTIONS:
         return _section_reply(state, language, SECTIONS[digits], lookup)
 
@@ -344,6 +377,52 @@ def is_opt_out(text: str) -> bool:
 
 def _opts_out(word: str, stop_language: str | None) -> bool:
     return word == "stop" or stop_language is not None
+
+
+FACTS_DIGIT = "5"
+
+
+def _trust_keyword(state: State, language: str, word: str, lookup: Lookup) -> Turn:
+    """Answer MEETINGS, REMIND and REPORT, or ask for the place first."""
+    place = lookup.place(place_id=state.place_id) if state.place_id else None
+    if place is None:
+        keyword_text = {"meetings": "MEETINGS", "remind": "REMIND", "report": "REPORT"}[word]
+        return _turn(state, language, [(NEEDS_PLACE, {"keyword": keyword_text})])
+    values = {"place": place.label}
+    if word == "report":
+        return _turn(replace(state, menu="report", choices=()), language, [(REPORT_ASK, values)])
+    if word == "remind":
+        ids = state.subscribed_place_ids
+        if place.id not in ids:
+            state = replace(state, subscribed_place_ids=(*ids, place.id))
+        return _turn(state, language, [(REMIND_DONE, values)], effect=Effect.REMIND)
+    lines = lookup.meetings(place_id=place.id, language=language, limit=2)
+    state = replace(state, menu="place", choices=())
+    if not lines:
+        return _turn(state, language, [(MEETINGS_NONE, values)])
+    with translation.override(language):
+        head = str(MEETINGS_HEAD) % values
+        tail = str(MEETINGS_REMIND)
+    body = fit_sentences(head=head, text="\n".join(lines), tail=tail, language=language)
+    return Turn(state, [body], language)
+
+
+def _report_received(state: State, language: str, text: str) -> Turn:
+    state = replace(state, menu="place", choices=())
+    turn = _turn(state, language, [REPORT_THANKS], effect=Effect.REPORT)
+    return replace(turn, report_text=text)
+
+
+def _facts_reply(state: State, language: str, lookup: Lookup) -> Turn:
+    """Say what the agencies here say about language access, status questions and visas."""
+    url = lookup.place_url(place_id=state.place_id, language=language)
+    text = lookup.agency_facts(place_id=state.place_id, language=language)
+    state = replace(state, menu="place", choices=())
+    with translation.override(language):
+        if not text:
+            return Turn(state, pack([str(FACTS_NONE) % {"url": url}], language=language), language)
+        link = str(LINK) % {"url": url}
+    return Turn(state, [fit_sentences(head="", text=text, tail=link, language=language)], language)
 
 
 def turn_budget(language: str) -> int:

@@ -164,9 +164,63 @@ _KEYWORDS = {
         "ru": "МЕНЮ",
         "fa": "منو",
     },
+    # Issue 18: the next public meetings, a reminder before them, and reporting a mistake.
+    "meetings": {
+        "en": "MEETINGS|MEETING|FORUMS",
+        "es": "REUNIONES|REUNION",
+        "pt-br": "REUNIOES|REUNIAO",
+        "fr": "REUNIONS|REUNION",
+        "ht": "REYINYON",
+        "tl": "PULONG|MGA PULONG",
+        "vi": "CUỘC HỌP|HỌP",
+        "ko": "회의|모임",
+        "zh-hans": "会议|会面",
+        "ar": "اجتماعات|اجتماع",
+        "ru": "ВСТРЕЧИ|СОБРАНИЯ",
+        "fa": "جلسات|جلسه",
+    },
+    "remind": {
+        "en": "REMIND|REMINDER|REMIND ME",
+        "es": "RECORDAR|RECORDATORIO",
+        "pt-br": "LEMBRAR|LEMBRETE",
+        "fr": "RAPPEL|RAPPELER",
+        "ht": "RAPEL|FE M SONJE",
+        "tl": "PAALALA|IPAALALA",
+        "vi": "NHẮC|NHẮC NHỞ",
+        "ko": "리마인더|미리알림",
+        "zh-hans": "会议提醒|提醒我",
+        "ar": "تذكير|ذكرني",
+        "ru": "НАПОМНИТЬ|НАПОМИНАНИЕ",
+        "fa": "یادآوری",
+    },
+    "report": {
+        "en": "REPORT|MISTAKE|WRONG",
+        "es": "REPORTAR|ERROR",
+        "pt-br": "RELATAR|ERRO",
+        "fr": "SIGNALER|ERREUR",
+        "ht": "SIYALE|ERE",
+        "tl": "IULAT|MALI",
+        "vi": "BÁO LỖI|SAI",
+        "ko": "오류|잘못",
+        "zh-hans": "报错|纠错",
+        "ar": "خطأ|إبلاغ",
+        "ru": "ОШИБКА|СООБЩИТЬ",
+        "fa": "اشتباه|گزارش",
+    },
 }
 # Checked in this order: STOP first, so no other meaning can shadow it.
-_KEYWORD_ORDER = ("stop", "delete", "help", "language", "subscribe", "menu", "start")
+_KEYWORD_ORDER = (
+    "stop",
+    "delete",
+    "help",
+    "language",
+    "subscribe",
+    "meetings",
+    "remind",
+    "report",
+    "menu",
+    "start",
+)
 
 
 @lru_cache(maxsize=1)

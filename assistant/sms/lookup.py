@@ -17,6 +17,7 @@ from assistant.ice_import.selectors import ice_list_status
 from assistant.places.models import Place
 from assistant.places.selectors import place_answer, places_for_query
 from assistant.sms.conversation import AnswerInfo, GuideText, PlaceInfo
+from assistant.trust.selectors import agency_facts_for_place, forum_line, forums_upcoming
 from assistant.vocabulary import SECTION_CRIME, SECTION_FIELDS, SECTION_HELP
 
 NUMBER_LABELS = (
@@ -25,6 +26,7 @@ NUMBER_LABELS = (
     ("language_line_number", gettext_lazy("Interpreter line: %(number)s.")),
 )
 HELP_TITLE = gettext_lazy("Local help:")
+FACT_STALE = gettext_lazy("(may be out of date)")
 
 
 def _joined(shown: list[ShownText], language: str) -> GuideText:
@@ -153,3 +155,28 @@ class DbLookup:
     def guide_section(self, *, place_id: int, section: str, language: str) -> GuideText | None:
         """Return the section of the place's published guide, or None if there is none."""
         return _guide_section_text(place=self._place(place_id), section=section, language=language)
+
+    def agency_facts(self, *, place_id: int, language: str) -> str:
+        """Return what the agencies policing the place say they do, one line a topic, or ""."""
+        place = self._place(place_id)
+        if place is None:
+            return ""
+        lines = []
+        with translation.override(language):
+            for item in agency_facts_for_place(place=place, language=language):
+                lines.append(f"{item.agency.name}:")
+                for fact in item.facts:
+                    parts = [f"{fact.title}: {fact.sentence}"]
+                    if fact.contact:
+                        parts.append(fact.contact + ".")
+                    if fact.stale:
+                        parts.append(str(FACT_STALE))
+                    lines.append(" ".join(parts))
+        return "\n".join(lines)
+
+    def meetings(self, *, place_id: int, language: str, limit: int) -> list[str]:
+        """Return one line for each of the next ``limit`` public meetings for the place."""
+        place = self._place(place_id)
+        if place is None:
+            return []
+        return [forum_line(f, language) for f in forums_upcoming(place=place, limit=limit)]

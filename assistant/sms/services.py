@@ -28,6 +28,8 @@ from assistant.sms.subscriptions import (
     subscription_create,
     subscriptions_end,
 )
+from assistant.trust.models import MistakeReport
+from assistant.trust.services import forum_reminder_opt_in, mistake_report_create
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +232,19 @@ def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -
         OptOut.objects.filter(phone_hash=hashed).delete()
     elif turn.effect == Effect.SUBSCRIBE and turn.state.place_id:
         subscription_create(number=number, place_id=turn.state.place_id, language=turn.language)
+    elif turn.effect == Effect.REMIND and turn.state.place_id:
+        subscription = subscription_create(
+            number=number, place_id=turn.state.place_id, language=turn.language
+        )
+        forum_reminder_opt_in(subscription_id=subscription.pk)
+    elif turn.effect == Effect.REPORT and turn.state.place_id:
+        # The words go to the organizers' inbox; the number stays out of it.
+        mistake_report_create(
+            place_id=turn.state.place_id,
+            text=turn.report_text,
+            language=turn.language,
+            channel=MistakeReport.Channel.SMS,
+        )
     if turn.effect == Effect.ERASE:
         subscriptions_end(hashed=hashed)
         Conversation.objects.filter(phone_hash=hashed).delete()
