@@ -78,7 +78,7 @@ def _last_request():
 
 
 def test_a_whatsapp_conversation_in_two_languages_reaches_prism_as_one_message_a_turn(
-    send, whatsapp_to_prism
+    send, whatsapp_to_prism, ice_list
 ):
     # Spanish: the first message is answered in Spanish, from the WhatsApp sender.
     [welcome] = send("Hola, ¿la policía trabaja con ICE?", MARIA)
