@@ -211,7 +211,9 @@ def drain_bench() -> None:
                     command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
             )
-        seen, last_change = 0, time.monotonic()
+        # Workers take a while to start on a busy machine: up to 5 minutes for the first
+        # reply, then give up after a minute without progress.
+        seen, last_change = 0, time.monotonic() + 240
         while len(fake.accepted) < BURST and time.monotonic() - last_change < 60:
             if len(fake.accepted) != seen:
                 seen, last_change = len(fake.accepted), time.monotonic()
