@@ -1,8 +1,5 @@
-import datetime
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -70,19 +67,9 @@ class Alert(models.Model):
 
     @property
     def news_known_at(self):
-        """Return when its news became known: who subscribed later already saw the answer.
-
-        That is when the import found the change, or the end of ICE's date for it if earlier.
-        """
-        if not self.flag_id:
-            return self.created_at
-        known = self.flag.created_at
-        if self.flag.changed_on:
-            day_after = datetime.datetime.combine(
-                self.flag.changed_on + datetime.timedelta(days=1), datetime.time.min
-            )
-            known = min(known, timezone.make_aware(day_after))
-        return known
+        """Return when the site's answer changed (the import found it): who subscribed later
+        already read the new answer and gets no alert about it."""
+        return self.flag.created_at if self.flag_id else self.created_at
 
 
 class AlertText(models.Model):

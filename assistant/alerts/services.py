@@ -99,9 +99,20 @@ def alert_authors(*, alert: Alert) -> set[int]:
     return {i for i in ids if i is not None}
 
 
+REVIEWER_GROUP = "Reviewer"
+
+
 def can_approve_alerts(user) -> bool:
-    """Return whether ``user`` may approve alerts others wrote (Reviewers and the operator)."""
-    return user.is_active and user.has_perm("assistant.approve_alert")
+    """Return whether ``user`` may approve alerts others wrote (Reviewers and the operator).
+
+    The Reviewer role carries the permission (migration 0005); membership of the group
+    counts too, so a group made by hand without it still works as the role says.
+    """
+    if not user.is_active:
+        return False
+    return (
+        user.has_perm("assistant.approve_alert") or user.groups.filter(name=REVIEWER_GROUP).exists()
+    )
 
 
 def alert_missing_languages(*, alert: Alert) -> list[str]:

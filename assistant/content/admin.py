@@ -680,11 +680,16 @@ class PolicyNoteAdmin(VettedContentAdmin):
 
 @admin.register(HelpOrganization)
 class HelpOrganizationAdmin(VettedContentAdmin):
-    list_display = ["name", "phone", "languages_spoken", "status", "is_demo"]
+    list_display = ["name", "phone", "language_names", "status", "is_demo"]
     list_filter = ["status", NoteStateFilter, "is_demo"]
     search_fields = ["name", "key", "places__name"]
     autocomplete_fields = ["places"]
     inlines = [OrganizationSourceInline]
+
+    @admin.display(description=HelpOrganization._meta.get_field("languages_spoken").verbose_name)
+    def language_names(self, obj):
+        names = dict(settings.LANGUAGES)
+        return ", ".join(str(names.get(code, code)) for code in obj.language_codes) or "—"
 
 
 @admin.register(TranslatorLanguage)

@@ -94,17 +94,17 @@ def test_a_reviewer_who_rewrote_the_spanish_text_cannot_approve_it(
 def test_no_alert_is_proposed_for_a_change_from_before_the_subscription():
     county = place("NY", "Nassau County")
     with time_machine.travel(NOW, tick=False):
-        # ICE's list said so in March; the import found it before anyone subscribed.
+        # The import found the change before anyone subscribed: they read the new answer.
         old = flag_at(county, NOW - datetime.timedelta(days=5), datetime.date(2026, 3, 1))
         subscribe("+15165550001", county, "en", NOW - datetime.timedelta(days=2))
         assert old not in alert_proposals()
-        # A later list changes it again: news for the subscriber.
-        new = flag_at(county, NOW - datetime.timedelta(days=1), datetime.date(2026, 11, 30))
+        # A later list changes it again: news for the subscriber, even if ICE dates the
+        # change earlier (the site said otherwise until the import).
+        new = flag_at(county, NOW - datetime.timedelta(days=1), datetime.date(2026, 11, 20))
         proposals = list(alert_proposals())
         assert proposals == [new] and proposals[0].subscriber_count == 1
-        # Found now, but ICE dates the change before the subscription: not news either.
-        new.changed_on = datetime.date(2026, 11, 20)
-        new.save()
+        # Older than 30 days is not news any more.
+        ReviewFlag.objects.filter(pk=new.pk).update(created_at=NOW - datetime.timedelta(days=31))
         assert list(alert_proposals()) == []
 
 
