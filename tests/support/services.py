@@ -26,14 +26,20 @@ def require_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = ""):
-    """Poll ``predicate`` until it returns a truthy value; fail the test on timeout."""
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message=""):
+    """Poll ``predicate`` until it returns a truthy value; fail the test on timeout.
+
+    ``message`` may be a function, called on timeout, so that it tells the state then (an
+    f-string argument is evaluated before the first poll).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
+    if callable(message):
+        message = message()
     pytest.fail(message or f"condition not met within {timeout}s")
 
 
