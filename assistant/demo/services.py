@@ -11,7 +11,11 @@ The content is data, in ``assistant/demo/data/``:
   ``list_date`` spells them;
 - ``guides.json``: the sections every guide shares (``common``) and each place's guide; a
   guide's sources are ``[section, source name]`` pairs;
-- ``policy_notes.json`` and ``help_organizations.json``.
+- ``policy_notes.json`` and ``help_organizations.json``;
+- ``agency_facts.json``: each demo agency's facts, published and marked demo. ``common`` holds
+  a fact for every topic, which an agency's own fact of the same topic replaces; a fact
+  without its own text gets the ``unknown`` text. A fact that is not ``unknown`` always cites
+  a source; the rest say "unknown" rather than guess.
 
 A place is ``["FL"]`` (a state) or ``["NY", "Nassau County"]`` (a county or city by name).
 Texts are in English and Spanish; every translation is marked unreviewed (an AI wrote them).
@@ -42,7 +46,8 @@ from assistant.content.models import (
 from assistant.content.publication import public_content_changed
 from assistant.content.services import translations_track
 from assistant.ice_import.models import ImportSnapshot
-from assistant.places.models import Agency, Agreement, Place
+from assistant.places.models import Agency, Agreement, Place, fold_name
+from assistant.trust.models import AgencyFact
 
 DATA = Path(__file__).resolve().parent / "data"
 LANGUAGES = ("en", "es")
@@ -196,9 +201,74 @@ def _help_organizations_load(sources: dict, notice: dict, today: datetime.date, 
     return created
 
 
+def _fact_agency(spec: dict, *, may_create: bool) -> tuple[Agency | None, bool]:
+    """Return the agency ``spec`` names, found by name in its state (or None), and if it is new.
+
+    Created only when ``may_create`` (no imported ICE list): on top of an import the demo
+    attaches facts to the agencies the import holds and adds none of its own.
+    """
+    place = _place(spec["place"])
+    state = place.state if place.kind != Place.Kind.STATE else place
+    wanted = fold_name(spec["name"])
+    for agency in Agency.objects.filter(state=state).order_by("pk"):
+        if wanted in (fold_name(agency.name), fold_name(agency.ice_name)):
+            return agency, False
+    if not may_create:
+        return None, False
+    agency = Agency.objects.create(
+        name=spec["name"], kind=Agency.Kind(spec["kind"]), state=state, place=place
+    )
+    return agency, True
+
+
+def _agency_facts_load(
+    sources: dict, notice: dict, today: datetime.date, now, *, may_create: bool
+) -> int:
+    data = _read("agency_facts.json")
+    created = 0
+    for spec in data["agencies"]:
+        agency, made = _fact_agency(spec, may_create=may_create)
+        if agency is None:
+            continue
+        created += made
+        facts = {fact["topic"]: fact for fact in data["common"]}
+        facts.update({fact["topic"]: fact for fact in spec["facts"]})
+        for topic, fact_spec in facts.items():
+            if AgencyFact.objects.filter(agency=agency, topic=topic).exists():
+                continue
+            source = sources[fact_spec["source"]] if fact_spec.get("source") else None
+            note_key = fact_spec.get("policy_note")
+            fact = AgencyFact(
+                agency=agency,
+                topic=AgencyFact.Topic(topic),
+                answer=AgencyFact.Answer(fact_spec["answer"]),
+                source_url=source["url"] if source else "",
+                source_title=source["title"] if source else "",
+                policy_note=(
+                    PolicyNote.objects.filter(key=note_key, status=VettedContent.Status.PUBLISHED)
+                    .order_by("-pk")
+                    .first()
+                    if note_key
+                    else None
+                ),
+                verified_on=today,
+                review_due_on=today + datetime.timedelta(days=90),
+            )
+            for language in LANGUAGES:
+                texts = fact_spec.get(language) or data["unknown"][language]
+                setattr(
+                    fact,
+                    build_localized_fieldname("detail", language),
+                    notice[language] + texts["detail"],
+                )
+            _publish_demo(fact, now)
+            created += 1
+    return created
+
+
 @transaction.atomic
 def demo_content_load(*, today: datetime.date | None = None) -> DemoReport:
-    """Create the demo cities, agencies, agreements, guides, notes and organizations.
+    """Create the demo cities, agencies, agreements, guides, notes, organizations and facts.
 
     Only what is missing is created; nothing that exists is changed.
     """
@@ -209,11 +279,13 @@ def demo_content_load(*, today: datetime.date | None = None) -> DemoReport:
     created = _cities_load()
     # On top of an imported ICE list (`make run` imports the bundled one first) the demo adds
     # guides, notes and help only: its agreements are for tests and would be invented there.
-    if not ImportSnapshot.objects.exists():
+    may_create = not ImportSnapshot.objects.exists()
+    if may_create:
         created += _agreements_load(sources)
     created += _guides_load(sources, notice, today, now)
     created += _policy_notes_load(sources, notice, today, now)
     created += _help_organizations_load(sources, notice, today, now)
+    created += _agency_facts_load(sources, notice, today, now, may_create=may_create)
     if created:
         public_content_changed()
     return DemoReport(created=created)

@@ -15,6 +15,7 @@ from assistant.content.selectors import (
 )
 from assistant.models import (
     Agency,
+    AgencyFact,
     Agreement,
     Guide,
     HelpOrganization,
@@ -25,6 +26,7 @@ from assistant.models import (
     TranslationRecord,
 )
 from assistant.places.selectors import place_answer
+from assistant.trust.selectors import agency_facts_for_place
 from tests.factories import place
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +59,7 @@ def demo_rows() -> dict[str, list[dict]]:
         model._meta.label: list(model.objects.order_by("pk").values())
         for model in (
             Agency,
+            AgencyFact,
             Agreement,
             Guide,
             PolicyNote,
@@ -77,13 +80,14 @@ def test_load_demo_twice_leaves_every_row_as_it_was():
     call_command("load_demo")
     assert demo_rows() == first
     assert {label: len(rows) for label, rows in first.items() if label != "cities"} == {
-        "assistant.Agency": 4,
+        "assistant.Agency": 7,
+        "assistant.AgencyFact": 35,
         "assistant.Agreement": 4,
         "assistant.Guide": 5,
         "assistant.PolicyNote": 5,
         "assistant.HelpOrganization": 2,
         "assistant.Source": 38,
-        "assistant.TranslationRecord": 12,
+        "assistant.TranslationRecord": 47,
         "assistant.PolicyNote_places": 15,
         "assistant.HelpOrganization_places": 7,
     }
@@ -184,3 +188,116 @@ def test_demo_policy_notes_govern_their_places():
         n.key for n in policy_notes_for_place(place=place("CT", "Hartford"), language="en")
     } == {"ct-trust-act"}
     assert PolicyNote.objects.filter(status="published").count() == 5
+
+
+DEMO_FACT_AGENCIES = {
+    ("NY", "Nassau County Police Department"),
+    ("NY", "Nassau County Sheriff's Office"),
+    ("FL", "Miami Dade Sheriff's Office"),
+    ("FL", "Miami Dade Corrections and Rehabilitation"),
+    ("NY", "New York City Police Department"),
+    ("CT", "Hartford Police Department"),
+    ("NM", "Santa Fe County Sheriff's Office"),
+}
+
+
+def test_demo_agency_facts_are_published_demo_and_cite_real_sources():
+    call_command("load_demo")
+    facts = AgencyFact.objects.select_related("agency__state")
+    assert {(f.agency.state.abbreviation, f.agency.name) for f in facts} == DEMO_FACT_AGENCIES
+    for fact in facts:
+        assert fact.is_demo and fact.status == "published" and fact.published_at
+        assert fact.verified_on and fact.review_due_on
+        assert fact.detail_en.startswith("This is demo content")
+        assert fact.detail_es.startswith("Este es contenido de demostración")
+        if fact.answer != AgencyFact.Answer.UNKNOWN:
+            assert fact.source_url.startswith("https://") or fact.source_url.startswith("http://")
+            assert fact.source_title
+        if fact.source_url:
+            assert fact.source_title
+    known = {
+        (f.agency.name, f.topic): (
+            f.answer,
+            f.source_url,
+            f.policy_note.key if f.policy_note else "",
+        )
+        for f in facts.exclude(answer=AgencyFact.Answer.UNKNOWN).select_related("policy_note")
+    }
+    assert known == {
+        ("Hartford Police Department", "ice_limits"): (
+            "yes",
+            "https://www.cga.ct.gov/current/pub/chap_961.htm#sec_54-192h",
+            "ct-trust-act",
+        ),
+        ("New York City Police Department", "ice_limits"): (
+            "yes",
+            "https://codelibrary.amlegal.com/codes/newyorkcity/latest/overview",
+            "nyc-sanctuary-laws",
+        ),
+        ("New York City Police Department", "language_access"): (
+            "yes",
+            "https://www.nyc.gov/site/nypd/about/about-nypd/language-access.page",
+            "",
+        ),
+        ("Miami Dade Sheriff's Office", "ice_limits"): (
+            "no",
+            "http://www.leg.state.fl.us/statutes/index.cfm?App_mode=Display_Statute&URL=0900-0999/0908/Sections/0908.11.html",
+            "fl-908-11",
+        ),
+        ("Miami Dade Corrections and Rehabilitation", "ice_limits"): (
+            "no",
+            "http://www.leg.state.fl.us/statutes/index.cfm?App_mode=Display_Statute&URL=0900-0999/0908/Sections/0908.11.html",
+            "fl-908-11",
+        ),
+    }
+
+
+def test_demo_agency_facts_show_on_the_place_pages():
+    call_command("load_demo")
+    hartford = agency_facts_for_place(place=place("CT", "Hartford"), language="es")
+    assert [a.agency.name for a in hartford] == ["Hartford Police Department"]
+    limits = next(f for f in hartford[0].facts if f.topic == "ice_limits")
+    assert limits.is_demo and not limits.stale and limits.answer == "yes"
+    assert limits.policy_note_title
+    assert "contenido de demostración" in limits.detail.text
+    santa_fe = agency_facts_for_place(place=place("NM", "Santa Fe County"), language="en")
+    assert [f.answer for f in santa_fe[0].facts] == ["unknown"] * 5
+
+
+def test_demo_agency_facts_on_an_imported_list_attach_to_its_agencies_and_create_none():
+    ImportSnapshot.objects.create(
+        file_name="participatingAgencies05162025am.xlsx",
+        file_sha256="0" * 64,
+        as_of=datetime.date(2025, 5, 16),
+        as_of_source=ImportSnapshot.DateSource.FILE_NAME,
+    )
+    nassau = place("NY", "Nassau County")
+    imported = Agency.objects.create(
+        name="NASSAU COUNTY POLICE DEPARTMENT",
+        ice_name="NASSAU COUNTY POLICE DEPARTMENT",
+        kind=Agency.Kind.POLICE,
+        state=nassau.state,
+        place=nassau,
+    )
+    call_command("load_demo")
+    assert list(Agency.objects.all()) == [imported]
+    assert AgencyFact.objects.filter(agency=imported, is_demo=True).count() == 5
+    assert AgencyFact.objects.count() == 5
+    before = list(AgencyFact.objects.order_by("pk").values())
+    call_command("load_demo")
+    assert list(AgencyFact.objects.order_by("pk").values()) == before
+
+
+def test_demo_leaves_an_organizers_fact_alone():
+    hartford = place("CT", "Hartford")
+    agency = Agency.objects.create(
+        name="Hartford Police Department",
+        kind=Agency.Kind.POLICE,
+        state=hartford.state,
+        place=hartford,
+    )
+    own = AgencyFact.objects.create(agency=agency, topic="ice_limits", detail_en="An organizer's.")
+    call_command("load_demo")
+    assert Agency.objects.filter(name="Hartford Police Department").count() == 1
+    assert list(AgencyFact.objects.filter(agency=agency, topic="ice_limits")) == [own]
+    assert AgencyFact.objects.filter(agency=agency).count() == 5
