@@ -9,7 +9,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from assistant.ice_import import matching
-from assistant.ice_import.models import AgencyAlias, ImportSnapshot
+from assistant.ice_import.models import AgencyAlias, FetchCheck, HeldList, ImportSnapshot
 from assistant.places.models import Place
 from assistant.places.selectors import ListStatus
 
@@ -19,15 +19,31 @@ def ice_list_status() -> ListStatus | None:
     latest = ImportSnapshot.objects.order_by("-as_of", "-imported_at").only("as_of").first()
     if latest is None:
         return None
-    checked = (
+    imported = (
         ImportSnapshot.objects.order_by("-imported_at").values_list("imported_at", flat=True)
     ).first()
+    fetched = (
+        FetchCheck.objects.exclude(outcome=FetchCheck.Outcome.ERROR)
+        .order_by("-checked_at")
+        .values_list("checked_at", flat=True)
+        .first()
+    )
+    checked = max(filter(None, (imported, fetched)), default=None)
     today = timezone.localdate()
     return ListStatus(
         as_of=latest.as_of,
         age_days=max((today - latest.as_of).days, 0),
         stale_after_days=settings.ICE_LIST_STALE_DAYS,
         checked_at=checked,
+    )
+
+
+def held_lists() -> list[HeldList]:
+    """Return the lists fetched from ICE and held for an organizer's decision, newest first."""
+    return list(
+        HeldList.objects.filter(decision=HeldList.Decision.HELD)
+        .defer("data", "pending_data")
+        .order_by("-fetched_at")
     )
 
 
