@@ -6,6 +6,7 @@ import logging
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from assistant.ice_import.fetch import FetchOptions
 from assistant.ice_import.selectors import held_lists, ice_list_status
@@ -17,6 +18,7 @@ from assistant.models import (
     HeldList,
     ImportSnapshot,
 )
+from tests.factories import UserFactory
 from tests.ice_import.test_fetch import ICE_PAGE, PARTICIPATING, PENDING, ice, standard_ice
 from tests.ice_import.test_import_287g import database_state
 
@@ -148,3 +150,23 @@ def test_the_beat_runs_the_task_every_six_hours_by_default(settings):
     assert entry["schedule"] == 6 * 60 * 60
     app.loader.import_default_modules()
     assert "assistant.tasks.fetch_287g" in app.tasks
+
+
+def test_organizers_see_a_held_list_on_the_start_page_and_apply_it(ice, client, admin_login):
+    ice_lists_fetch(standard_ice(ice))
+    ice_lists_fetch(newer_page(ice, cut_to_a_fifth(PARTICIPATING)))
+    held = HeldList.objects.get()
+    organizer = admin_login(client, UserFactory(is_superuser=True))
+    page = organizer.get(reverse("admin:index")).content.decode()
+    assert 'id="attention-held"' in page
+    assert CUT_NAME in page and "20% of the 571 rows" in page
+    changelist = reverse("admin:assistant_heldlist_changelist")
+    response = organizer.post(
+        changelist, {"action": "apply_lists", "_selected_action": [held.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    held.refresh_from_db()
+    assert held.decision == HeldList.Decision.APPLIED
+    assert held.decided_by is not None
+    assert ImportSnapshot.objects.latest("imported_at").file_name == CUT_NAME
+    assert CUT_NAME not in organizer.get(reverse("admin:index")).content.decode()
