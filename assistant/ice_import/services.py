@@ -1428,6 +1428,7 @@ def ice_lists_fetch(options: FetchOptions | None = None) -> FetchOutcome:
     outcome.check = FetchCheck.objects.create(
         page_url=options.page_url[:500], outcome=kind, files=files
     )
+    public_content_changed()  # the pages say when ICE's list was last checked
     return outcome
 
 

@@ -18,7 +18,7 @@ from assistant.models import (
     HeldList,
     ImportSnapshot,
 )
-from tests.factories import UserFactory
+from tests.factories import UserFactory, place
 from tests.ice_import.test_fetch import ICE_PAGE, PARTICIPATING, PENDING, ice, standard_ice
 from tests.ice_import.test_import_287g import database_state
 
@@ -170,3 +170,11 @@ def test_organizers_see_a_held_list_on_the_start_page_and_apply_it(ice, client, 
     assert held.decided_by is not None
     assert ImportSnapshot.objects.latest("imported_at").file_name == CUT_NAME
     assert CUT_NAME not in organizer.get(reverse("admin:index")).content.decode()
+
+
+def test_the_place_page_says_when_ices_list_was_last_checked(ice, client):
+    ice_lists_fetch(standard_ice(ice))
+    nassau = place("NY", "Nassau County")
+    page = client.get(nassau.get_absolute_url(), follow=True).content.decode()
+    assert "We last checked ICE&#x27;s site" in page or "We last checked ICE's site" in page
+    assert "0\xa0minutes ago" in page or "0 minutes ago" in page
