@@ -12,7 +12,14 @@ from assistant.content.models import (
     TranslatorLanguage,
 )
 from assistant.delivery.models import OptOut, OutboundMessage
-from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
+from assistant.ice_import.models import (
+    AgencyAlias,
+    FetchCheck,
+    FetchedFile,
+    HeldList,
+    ImportSnapshot,
+    UnmatchedRow,
+)
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea
 from assistant.sms.models import Conversation, InboundMessage, Subscription
 from assistant.trust.models import (
@@ -39,6 +46,9 @@ __all__ = [
     "ForumReminderSent",
     "Guide",
     "HelpOrganization",
+    "FetchCheck",
+    "FetchedFile",
+    "HeldList",
     "ImportSnapshot",
     "InboundMessage",
     "InterfaceTranslationReview",

@@ -199,12 +199,18 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("replies"), Queue("celery"))
 CELERY_TASK_ROUTES = {"assistant.tasks.inbound_answer": {"queue": "replies"}}
+# ICE's 287(g) page is checked this often for a new list (assistant/ice_import, fetch_287g).
+ICE_FETCH_EVERY_HOURS = env_int("ICE_FETCH_EVERY_HOURS", 6, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "assistant.tasks.worker_heartbeat", "schedule": 60.0},
     "outbound-requeue-stale": {"task": "assistant.tasks.requeue_stale", "schedule": 60.0},
     "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 60.0},
     "purge-expired": {"task": "assistant.tasks.purge_expired", "schedule": 24 * 60 * 60.0},
     "forum-reminders": {"task": "assistant.tasks.forum_reminders_send", "schedule": 15 * 60.0},
+    "fetch-287g": {
+        "task": "assistant.tasks.fetch_287g",
+        "schedule": ICE_FETCH_EVERY_HOURS * 60 * 60.0,
+    },
 }
 
 # SMS. Without Twilio credentials messages are printed by the console backend.
@@ -254,6 +260,13 @@ ICE_SHEET_MAX_UNCOMPRESSED_BYTES = env_int(
 ICE_SHEET_MAX_ROWS = env_int("ICE_SHEET_MAX_ROWS", 50_000, minimum=1)
 ICE_SHEET_MAX_COLUMNS = env_int("ICE_SHEET_MAX_COLUMNS", 50, minimum=1)
 ICE_SHEET_MAX_CELLS = env_int("ICE_SHEET_MAX_CELLS", 500_000, minimum=1)
+# fetch_287g: ICE's page, how long to wait for each answer, and the quality gate (a fetched
+# list with fewer rows than this share of the last list applied is held for an organizer).
+ICE_287G_PAGE_URL = env.str(
+    "ICE_287G_PAGE_URL", default="https://www.ice.gov/identify-and-arrest/287g"
+)
+ICE_FETCH_TIMEOUT_SECONDS = env_float("ICE_FETCH_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+ICE_LIST_MIN_ROWS_RATIO = env_float("ICE_LIST_MIN_ROWS_RATIO", 0.7, minimum=0.0)
 
 SMS_REPLIES_PER_HOUR = env_int("SMS_REPLIES_PER_HOUR", 30, minimum=1)
 SMS_LOOP_REPEATS = env_int("SMS_LOOP_REPEATS", 3, minimum=2)

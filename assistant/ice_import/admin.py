@@ -18,9 +18,21 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
+from assistant.ice_import.models import (
+    AgencyAlias,
+    FetchCheck,
+    HeldList,
+    ImportSnapshot,
+    UnmatchedRow,
+)
 from assistant.ice_import.report import AgreementEntry, ImportReport, change_field_label
-from assistant.ice_import.services import IMPORT_ERRORS, agency_alias_create, ice_lists_import
+from assistant.ice_import.services import (
+    IMPORT_ERRORS,
+    agency_alias_create,
+    held_list_apply,
+    held_list_reject,
+    ice_lists_import,
+)
 from assistant.ice_import.sheets import SheetFile
 from assistant.places.models import Place
 
@@ -326,3 +338,89 @@ class AgencyAliasAdmin(SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         # other_places were set by the service.
         pass
+
+
+@admin.register(HeldList)
+class HeldListAdmin(admin.ModelAdmin):
+    """Lists fetched from ICE and held by the quality gate: an organizer applies or rejects them.
+
+    Applying imports the held list with ``force`` (as ``import_287g --force``): it becomes the
+    list the answers come from even if a newer list was applied since, and agreements missing
+    from it end. Rejecting keeps it out for good (its bytes are known and never fetched again).
+    """
+
+    list_display = ("file_name", "as_of", "rows_read", "reasons_text", "fetched_at", "decision",
+                    "decided_by")  # fmt: skip
+    list_filter = ("decision",)
+    fields = ("file_name", "pending_file_name", "as_of", "rows_read", "reasons_text",
+              "fetched_at", "decision", "decided_at", "decided_by", "snapshot")  # fmt: skip
+    readonly_fields = fields
+    actions = ["apply_lists", "reject_lists"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data", "pending_data")
+
+    def _may_decide(self, request) -> bool:
+        return request.user.has_perm("assistant.add_importsnapshot")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("assistant.view_importsnapshot")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return self._may_decide(request)
+
+    @admin.display(description=_("why it is held"))
+    def reasons_text(self, obj):
+        return " ".join(obj.reasons)
+
+    @admin.action(
+        description=_("Apply the selected held lists (as ICE's list of their date)"),
+        permissions=["decide"],
+    )
+    def apply_lists(self, request, queryset):
+        for held in queryset.filter(decision=HeldList.Decision.HELD).order_by("as_of"):
+            held = HeldList.objects.get(pk=held.pk)  # with its bytes
+            try:
+                held_list_apply(held, user=request.user)
+            except IMPORT_ERRORS as error:
+                messages.error(request, f"{held.file_name}: {error}")
+            else:
+                messages.success(
+                    request, gettext("%(name)s is applied.") % {"name": held.file_name}
+                )
+
+    @admin.action(description=_("Reject the selected held lists"), permissions=["decide"])
+    def reject_lists(self, request, queryset):
+        for held in queryset.filter(decision=HeldList.Decision.HELD):
+            held_list_reject(held, user=request.user)
+            messages.info(request, gettext("%(name)s is rejected.") % {"name": held.file_name})
+
+
+@admin.register(FetchCheck)
+class FetchCheckAdmin(admin.ModelAdmin):
+    """Each check of ICE's page by fetch_287g: when, and what came of it."""
+
+    list_display = ("checked_at", "outcome", "error")
+    list_filter = ("outcome",)
+    readonly_fields = ("checked_at", "page_url", "outcome", "error", "files")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("assistant.view_importsnapshot")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

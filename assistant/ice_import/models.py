@@ -147,3 +147,96 @@ class AgencyAlias(models.Model):
 
     def __str__(self):
         return f"{self.ice_text} → {self.place}"
+
+
+class FetchCheck(models.Model):
+    """One look at ICE's 287(g) page by ``fetch_287g``, kept even when nothing was new.
+
+    The public pages say when ICE's list was last checked from the newest successful check.
+    """
+
+    class Outcome(models.TextChoices):
+        NOTHING_NEW = "nothing_new", _("nothing new")
+        APPLIED = "applied", _("new list applied")
+        HELD = "held", _("new list held for an organizer")
+        ERROR = "error", _("error")
+
+    checked_at = models.DateTimeField(_("checked at"), auto_now_add=True, db_index=True)
+    page_url = models.URLField(_("ICE's page"), max_length=500)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    error = models.CharField(_("error"), max_length=1000, blank=True)
+    files = models.JSONField(_("lists downloaded"), default=list)
+
+    class Meta:
+        verbose_name = _("check of ICE's page")
+        verbose_name_plural = _("checks of ICE's page")
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.get_outcome_display()}"
+
+
+class FetchedFile(models.Model):
+    """A list downloaded from ICE, by the SHA-256 of its bytes: never downloaded as new again."""
+
+    name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, unique=True)
+    fetched_at = models.DateTimeField(_("fetched at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("list fetched from ICE")
+        verbose_name_plural = _("lists fetched from ICE")
+        ordering = ["-fetched_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class HeldList(models.Model):
+    """A list fetched from ICE that failed the quality gate: kept for an organizer to decide.
+
+    A held list changes nothing (it ends no agreement) until an organizer applies it.
+    """
+
+    class Decision(models.TextChoices):
+        HELD = "held", _("held")
+        APPLIED = "applied", _("applied")
+        REJECTED = "rejected", _("rejected")
+
+    file_name = models.CharField(_("participating agencies file"), max_length=255)
+    data = models.BinaryField(_("participating file"))
+    pending_file_name = models.CharField(_("pending agencies file"), max_length=255, blank=True)
+    pending_data = models.BinaryField(_("pending file"), blank=True, default=b"")
+    as_of = models.DateField(_("date of the list"))
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    reasons = models.JSONField(_("why it is held"), default=list)
+    codes = models.JSONField(_("reason codes"), default=list)
+    fetched_at = models.DateTimeField(_("fetched at"), auto_now_add=True)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.HELD
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    snapshot = models.ForeignKey(
+        ImportSnapshot,
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("held ICE list")
+        verbose_name_plural = _("held ICE lists")
+        ordering = ["-fetched_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_decision_display()})"

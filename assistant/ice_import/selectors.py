@@ -9,8 +9,8 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from assistant.ice_import import matching
-from assistant.ice_import.models import AgencyAlias, ImportSnapshot
-from assistant.places.models import Place
+from assistant.ice_import.models import AgencyAlias, FetchCheck, HeldList, ImportSnapshot
+from assistant.places.models import Agreement, Place
 from assistant.places.selectors import ListStatus
 
 
@@ -19,15 +19,31 @@ def ice_list_status() -> ListStatus | None:
     latest = ImportSnapshot.objects.order_by("-as_of", "-imported_at").only("as_of").first()
     if latest is None:
         return None
-    checked = (
+    imported = (
         ImportSnapshot.objects.order_by("-imported_at").values_list("imported_at", flat=True)
     ).first()
+    fetched = (
+        FetchCheck.objects.exclude(outcome=FetchCheck.Outcome.ERROR)
+        .order_by("-checked_at")
+        .values_list("checked_at", flat=True)
+        .first()
+    )
+    checked = max(filter(None, (imported, fetched)), default=None)
     today = timezone.localdate()
     return ListStatus(
         as_of=latest.as_of,
         age_days=max((today - latest.as_of).days, 0),
         stale_after_days=settings.ICE_LIST_STALE_DAYS,
         checked_at=checked,
+    )
+
+
+def held_lists() -> list[HeldList]:
+    """Return the lists fetched from ICE and held for an organizer's decision, newest first."""
+    return list(
+        HeldList.objects.filter(decision=HeldList.Decision.HELD)
+        .defer("data", "pending_data")
+        .order_by("-fetched_at")
     )
 
 
@@ -140,3 +156,73 @@ def _match_index_build() -> tuple[matching.MatchIndex, "PlaceIds"]:
         aliases[(alias.state.abbreviation, alias.ice_text)] = target
     index = matching.MatchIndex(counties=counties, cities=cities, aliases=aliases, states=states)
     return index, ids
+
+
+OPEN_DATA_FIELDS = (
+    "agency", "ice_type", "agency_kind", "state", "state_fips", "county", "county_fips",
+    "model", "signed_on", "first_seen_on", "last_seen_on", "status", "ended_on", "ice_list",
+    "ice_list_date",
+)  # fmt: skip
+
+
+def _fold(text: str) -> str:
+    return " ".join(str(text or "").split()).upper()
+
+
+def agreements_open_data() -> list[dict]:
+    """Return every 287(g) agreement we know, one flat dict each (``OPEN_DATA_FIELDS``).
+
+    ``ice_list`` is the file of the newest of ICE's lists the agreement was on (the list of its
+    ``last_seen_on`` date), and ``ice_type`` ICE's TYPE column in that list.
+    """
+    snapshots = {}
+    for pk, as_of, name in ImportSnapshot.objects.order_by("as_of", "imported_at").values_list(
+        "pk", "as_of", "file_name"
+    ):
+        snapshots[as_of] = (pk, name)  # the last import of each date
+    agreements = list(
+        Agreement.objects.select_related(
+            "agency", "agency__state", "agency__place", "agency__place__county"
+        ).order_by("agency__state__abbreviation", "agency__name", "enforcement_model")
+    )
+    wanted = {snapshots[a.last_seen_on][0] for a in agreements if a.last_seen_on in snapshots}
+    types = {}
+    for pk, rows in ImportSnapshot.objects.filter(pk__in=wanted).values_list("pk", "rows"):
+        for row in rows:
+            types[(pk, _fold(row.get("state")), _fold(row.get("agency")))] = row.get("type", "")
+    result = []
+    for agreement in agreements:
+        agency = agreement.agency
+        state = agency.state
+        place = agency.place
+        county = None
+        if place is not None and place.kind == Place.Kind.COUNTY:
+            county = place
+        elif place is not None and place.kind == Place.Kind.CITY:
+            county = place.county
+        pk, list_name = snapshots.get(agreement.last_seen_on, (None, ""))
+        ice_type = types.get((pk, _fold(state.name if state else ""), _fold(agency.ice_name)), "")
+        result.append(
+            {
+                "agency": agency.name,
+                "ice_type": ice_type,
+                "agency_kind": agency.kind,
+                "state": state.abbreviation if state else "",
+                "state_fips": state.fips if state else "",
+                "county": county.name if county else "",
+                "county_fips": county.fips if county else "",
+                "model": agreement.enforcement_model,
+                "signed_on": _iso(agreement.signed_on),
+                "first_seen_on": _iso(agreement.first_seen_on),
+                "last_seen_on": _iso(agreement.last_seen_on),
+                "status": agreement.status,
+                "ended_on": _iso(agreement.ended_on),
+                "ice_list": list_name,
+                "ice_list_date": _iso(agreement.last_seen_on if list_name else None),
+            }
+        )
+    return result
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""

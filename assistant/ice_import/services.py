@@ -12,6 +12,7 @@ cities loaded from the gazetteer, or listed as unplaced with the reason.
 """
 
 import datetime
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -28,8 +29,29 @@ from assistant.content.publication import public_content_changed
 from assistant.content.review import review_flag_raise
 from assistant.ice_import import matching
 from assistant.ice_import.bounds import SheetLimits, SheetTooLarge, check_spreadsheet_bounds
+from assistant.ice_import.fetch import (
+    ICE_287G_PAGE_URL_DEFAULT,
+    FetchError,
+    FetchOptions,
+    fetch_new_lists,
+)
+from assistant.ice_import.history import PARTICIPATING as PARTICIPATING_LIST
 from assistant.ice_import.history import parse_list_name
-from assistant.ice_import.models import AgencyAlias, ImportSnapshot, UnmatchedRow
+from assistant.ice_import.models import (
+    AgencyAlias,
+    FetchCheck,
+    FetchedFile,
+    HeldList,
+    ImportSnapshot,
+    UnmatchedRow,
+)
+from assistant.ice_import.quality import (
+    MISSING_COLUMNS,
+    QualityLimits,
+    Verdict,
+    assess_list,
+    is_header_like,
+)
 from assistant.ice_import.report import (
     AgreementEntry,
     Diff,
@@ -43,15 +65,19 @@ from assistant.ice_import.report import (
 )
 from assistant.ice_import.selectors import PlaceIds, match_index
 from assistant.ice_import.sheets import (
+    PARTICIPATING_HEADERS,
     SheetError,
     SheetFile,
     SheetRow,
     file_date,
+    header_row_index,
     parse_signed,
     read_sheet,
     rows_fingerprint,
 )
 from assistant.places.models import Agency, Agreement, Place, fold_name
+
+logger = logging.getLogger(__name__)
 
 MODEL_WORDS = {
     "jail enforcement": Agreement.EnforcementModel.JAIL_ENFORCEMENT,
@@ -1217,3 +1243,224 @@ def agency_alias_create(
     answers_flag(changes=change, as_of=timezone.localdate(), state_ids=state_ids, agencies=book)
     public_content_changed()
     return alias
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetching ICE's lists from its page (``manage.py fetch_287g``, the ``fetch_287g`` beat task)
+
+
+@dataclass
+class FetchOutcome:
+    """What one check of ICE's page did: the check row, the imports applied, the lists held."""
+
+    check: FetchCheck
+    applied: list[ImportResult] = field(default_factory=list)
+    held: list[HeldList] = field(default_factory=list)
+    error: str = ""
+
+
+def fetch_options() -> FetchOptions:
+    """Return where ICE's page is and how long to wait for it, from the settings."""
+    return FetchOptions(
+        page_url=getattr(settings, "ICE_287G_PAGE_URL", "") or ICE_287G_PAGE_URL_DEFAULT,
+        timeout=float(getattr(settings, "ICE_FETCH_TIMEOUT_SECONDS", 30)),
+        limits=sheet_limits(),
+    )
+
+
+def quality_limits() -> QualityLimits:
+    """Return when a fetched list is held (``ICE_LIST_MIN_ROWS_RATIO``, default 0.7)."""
+    return QualityLimits(min_ratio=getattr(settings, "ICE_LIST_MIN_ROWS_RATIO", 0.7))
+
+
+def _seen_lists() -> tuple[set[str], dict[str, str]]:
+    """Return the SHA-256 of every list fetched before, and every list name known."""
+    shas, names = set(), {}
+    for name, sha in FetchedFile.objects.values_list("name", "sha256"):
+        shas.add(sha)
+        names.setdefault(name, sha)
+    for name, sha, pending_name, pending_sha in ImportSnapshot.objects.values_list(
+        "file_name", "file_sha256", "pending_file_name", "pending_sha256"
+    ):
+        names.setdefault(name, sha)
+        if pending_name:
+            names.setdefault(pending_name, pending_sha)
+    return shas, names
+
+
+def _newest(items):
+    """Return the newest of ICE's lists by the date in its name (the last on the page if none)."""
+    if not items:
+        return None
+    dated = [(parse_list_name(item.name), position, item) for position, item in enumerate(items)]
+    return max(
+        dated, key=lambda entry: (entry[0] is not None, entry[0] and entry[0].order_key, entry[1])
+    )[2]
+
+
+def list_quality(
+    participating: SheetFile, pending: SheetFile | None = None
+) -> tuple[Verdict, ImportResult | None]:
+    """Return the quality gate's verdict on a list and the dry run it was judged on.
+
+    A list the import cannot read (its columns are not ICE's) is held with the reason; the
+    dry run is None then. Raises ``ImportRefused`` for a list older than the latest import.
+    """
+    try:
+        dry = ice_lists_import(participating=participating, pending=pending, dry_run=True)
+    except SheetError as error:
+        return Verdict(hold=True, reasons=[str(error)], codes=[MISSING_COLUMNS]), None
+    report = dry.report
+    latest = ImportSnapshot.objects.order_by("-as_of", "-imported_at").first()
+    previous_rows = len(latest.rows) if latest else None
+    previous_unplaced = (
+        len(latest.report.get("unplaced") or []) / max(len(latest.rows), 1) if latest else None
+    )
+    rows = read_sheet(participating)
+    header_like = sum(
+        1
+        for row in rows
+        if is_header_like(
+            [row.state, row.agency, row.type, row.county, row.support_type, row.signed],
+            PARTICIPATING_HEADERS,
+        )
+    )
+    verdict = assess_list(
+        rows_read=report.rows_read,
+        previous_rows=previous_rows,
+        missing_columns=[],
+        header_row_index=header_row_index(participating),
+        unplaced=sum(1 for entry in report.unplaced if entry.file == PARTICIPATING),
+        previous_unplaced_ratio=previous_unplaced,
+        header_like_rows=header_like,
+        limits=quality_limits(),
+    )
+    return verdict, dry
+
+
+def _fetched(name: str, sha: str) -> None:
+    FetchedFile.objects.get_or_create(sha256=sha, defaults={"name": name[:255]})
+
+
+def ice_lists_fetch(options: FetchOptions | None = None) -> FetchOutcome:
+    """Check ICE's page; import each list not seen before, or hold it when it looks broken.
+
+    A timeout, an answer that is not a spreadsheet or a page without links is logged (the URL
+    and the reason) and changes nothing but the record of the check. A list that fails the
+    quality gate is kept as a ``HeldList`` for an organizer and ends no agreement.
+    """
+    options = options or fetch_options()
+    seen_sha256, seen_names = _seen_lists()
+    try:
+        result = fetch_new_lists(options, seen_sha256=seen_sha256, seen_names=seen_names)
+    except FetchError as error:
+        logger.error("ICE's 287(g) lists were not fetched: %s", error)
+        check = FetchCheck.objects.create(
+            page_url=options.page_url[:500],
+            outcome=FetchCheck.Outcome.ERROR,
+            error=str(error)[:1000],
+        )
+        return FetchOutcome(check=check, error=str(error))
+
+    planned_participating = [item for item in result.planned if item.kind == PARTICIPATING_LIST]
+    planned_pending = [item for item in result.planned if item.kind != PARTICIPATING_LIST]
+    participating_downloads = [
+        item for item in result.downloaded if item.url in result.links.participating
+    ]
+    pending_download = _newest(
+        [item for item in result.downloaded if item.url in result.links.pending]
+    )
+    to_import: list = [item.downloaded for item in planned_participating]
+    if not to_import and planned_pending:
+        newest = _newest(participating_downloads)
+        if newest is not None:
+            to_import = [newest]
+    outcome = FetchOutcome(check=None)  # type: ignore[arg-type]
+    files = []
+    pending_sheet = (
+        SheetFile(name=pending_download.name, data=pending_download.data)
+        if pending_download
+        else None
+    )
+    for item in to_import:
+        sheet = SheetFile(name=item.name, data=item.data)
+        try:
+            verdict, dry = list_quality(sheet, pending_sheet)
+        except IMPORT_ERRORS as error:
+            logger.warning("ICE's list %s was not imported: %s", item.name, error)
+            files.append({"name": item.name, "sha256": item.sha256, "outcome": "refused"})
+            _fetched(item.name, item.sha256)
+            continue
+        if verdict.hold:
+            held = HeldList.objects.create(
+                file_name=item.name[:255],
+                data=item.data,
+                pending_file_name=pending_sheet.name[:255] if pending_sheet else "",
+                pending_data=pending_sheet.data if pending_sheet else b"",
+                as_of=(
+                    datetime.date.fromisoformat(dry.report.as_of)
+                    if dry
+                    else (file_date(item.name) or _history_date(item.name) or timezone.localdate())
+                ),
+                rows_read=dry.report.rows_read if dry else 0,
+                reasons=[str(reason) for reason in verdict.reasons],
+                codes=list(verdict.codes),
+            )
+            logger.warning("ICE's list %s is held: %s", item.name, " ".join(held.reasons))
+            outcome.held.append(held)
+            files.append({"name": item.name, "sha256": item.sha256, "outcome": "held"})
+        elif dry is not None and dry.report.identical_to:
+            files.append({"name": item.name, "sha256": item.sha256, "outcome": "identical"})
+        else:
+            applied = ice_lists_import(participating=sheet, pending=pending_sheet)
+            outcome.applied.append(applied)
+            logger.info("ICE's list %s was imported.", item.name)
+            files.append({"name": item.name, "sha256": item.sha256, "outcome": "applied"})
+        _fetched(item.name, item.sha256)
+    for item in planned_pending:
+        _fetched(item.downloaded.name, item.downloaded.sha256)
+    if outcome.held:
+        kind = FetchCheck.Outcome.HELD
+    elif outcome.applied:
+        kind = FetchCheck.Outcome.APPLIED
+    else:
+        kind = FetchCheck.Outcome.NOTHING_NEW
+    outcome.check = FetchCheck.objects.create(
+        page_url=options.page_url[:500], outcome=kind, files=files
+    )
+    public_content_changed()  # the pages say when ICE's list was last checked
+    return outcome
+
+
+def held_list_apply(held: HeldList, *, user=None) -> ImportResult:
+    """Apply a held list as an organizer decided: imported as ICE's list of its date.
+
+    It is applied with ``force``: even when a newer list was applied since it was held, it
+    becomes the list the answers come from (agreements missing from it end), as
+    ``import_287g --force`` does. Apply the newer list again afterwards to go forward.
+    """
+    pending = (
+        SheetFile(name=held.pending_file_name, data=bytes(held.pending_data))
+        if held.pending_file_name
+        else None
+    )
+    result = ice_lists_import(
+        participating=SheetFile(name=held.file_name, data=bytes(held.data)),
+        pending=pending,
+        force=True,
+        user=user,
+    )
+    held.decision = HeldList.Decision.APPLIED
+    held.decided_at = timezone.now()
+    held.decided_by = user
+    held.snapshot = result.snapshot
+    held.save(update_fields=["decision", "decided_at", "decided_by", "snapshot"])
+    return result
+
+
+def held_list_reject(held: HeldList, *, user=None) -> None:
+    """Reject a held list: it is never applied, and not fetched again (its bytes are known)."""
+    held.decision = HeldList.Decision.REJECTED
+    held.decided_at = timezone.now()
+    held.decided_by = user
+    held.save(update_fields=["decision", "decided_at", "decided_by"])

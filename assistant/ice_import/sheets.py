@@ -246,3 +246,13 @@ def _url(value, link: str) -> str:
     if URL_RE.match(text):
         return text
     return ""
+
+
+def header_row_index(sheet: SheetFile, *, pending: bool = False) -> int:
+    """Return the 0-based sheet row holding ICE's column names (0 in every list of 2025)."""
+    rows = _xlsx_cells(sheet) if sheet.data[:4] == b"PK\x03\x04" else _csv_cells(sheet)
+    required = PENDING_HEADERS if pending else PARTICIPATING_HEADERS
+    index, _columns = _find_header(
+        [[value for value, _link in cells] for cells in rows], required, sheet.name
+    )
+    return index

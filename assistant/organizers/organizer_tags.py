@@ -38,6 +38,9 @@ def attention_panel(context):
     names = dict(settings.LANGUAGES)
     flag_list = reverse("admin:assistant_reviewflag_changelist")
     return {
+        "can_see_imports": user.has_perm("assistant.view_importsnapshot"),
+        "held_lists": [(held, _change_url(held)) for held in attention.held_lists],
+        "held_list_url": reverse("admin:assistant_heldlist_changelist") + "?decision__exact=held",
         "can_see_flags": user.has_perm("assistant.view_reviewflag"),
         "can_see_alerts": user.has_perm("assistant.view_alert"),
         "can_write_alerts": user.has_perm("assistant.change_alert"),

@@ -17,6 +17,7 @@ from assistant.content.models import (
     VettedContent,
 )
 from assistant.content.selectors import PUBLISHED, translation_states
+from assistant.ice_import.selectors import held_lists
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Attention:
     alerts_waiting: list = field(default_factory=list)
     open_flag_count: int = 0
     open_flag_reasons: list = field(default_factory=list)
+    # Lists fetched from ICE and held by the quality gate, with their reasons.
+    held_lists: list = field(default_factory=list)
 
 
 def organizer_attention(
@@ -106,4 +109,5 @@ def organizer_attention(
             .select_related("place", "place__state")
             .order_by("created_at")[:100]
         ),
+        held_lists=held_lists(),
     )
