@@ -80,8 +80,9 @@ class AlertText(models.Model):
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     body = models.TextField(_("text"), blank=True)
-    # Who wrote or changed each text: the two-person rule reads it (``alert_authors``).
-    history = HistoricalRecords()
+    # Who wrote or changed each text, and when: the two-person rule reads it
+    # (``alert_authors``). The text itself stays in this table only, like every message text.
+    history = HistoricalRecords(excluded_fields=["body"])
 
     class Meta:
         verbose_name = _("alert text")
