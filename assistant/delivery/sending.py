@@ -130,7 +130,7 @@ def outbound_deliver(*, message_id: int) -> str:
         return "missing"
     if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
         return "already-sent"
-    if message.earlier_reply_pending:
+    if message.earlier_reply_pending and message.purpose == OutboundMessage.Purpose.REPLY:
         # The resident's earlier reply goes first; when it is sent (or fails) it hands
         # this one to a worker (reply_release_next).
         return "waiting-for-earlier"
