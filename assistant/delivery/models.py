@@ -36,10 +36,8 @@ class OutboundMessage(models.Model):
         API = "api", _("sent through the SMS provider's API")
         TWIML = "twiml", _("answered directly in the webhook reply (broker down)")
 
-    class Purpose(models.TextChoices):
-        REPLY = "reply", _("reply to a text")
-        ALERT = "alert", _("alert")
-
+    # The purpose of a reply to a text: replies to one number leave in order (see sending).
+    REPLY = "reply"
     FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED})
     STATUS_RANK = {
         Status.QUEUED: 0,

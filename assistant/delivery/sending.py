@@ -130,7 +130,7 @@ def outbound_deliver(*, message_id: int) -> str:
         return "missing"
     if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
         return "already-sent"
-    if message.earlier_reply_pending:
+    if message.earlier_reply_pending and message.purpose == OutboundMessage.REPLY:
         # The resident's earlier reply goes first; when it is sent (or fails) it hands
         # this one to a worker (reply_release_next).
         return "waiting-for-earlier"
@@ -148,7 +148,7 @@ def _earlier_reply_pending() -> Exists:
     """
     return Exists(
         OutboundMessage.objects.filter(
-            purpose=OutboundMessage.Purpose.REPLY,
+            purpose=OutboundMessage.REPLY,
             channel=OutboundMessage.Channel.API,
             recipient_hash=OuterRef("recipient_hash"),
             status__in=[Status.QUEUED, Status.SENDING],
@@ -159,11 +159,11 @@ def _earlier_reply_pending() -> Exists:
 
 def reply_release_next(message: OutboundMessage) -> int | None:
     """Enqueue the reply to the same number that waits behind ``message``; return its id."""
-    if message.purpose != OutboundMessage.Purpose.REPLY or not message.recipient_hash:
+    if message.purpose != OutboundMessage.REPLY or not message.recipient_hash:
         return None
     next_id = (
         OutboundMessage.objects.filter(
-            purpose=OutboundMessage.Purpose.REPLY,
+            purpose=OutboundMessage.REPLY,
             channel=OutboundMessage.Channel.API,
             recipient_hash=message.recipient_hash,
             status=Status.QUEUED,

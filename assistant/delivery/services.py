@@ -55,7 +55,7 @@ def outbound_queue(
         to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender_for(to)
     )
     message.save()
-    if purpose == OutboundMessage.Purpose.REPLY:
+    if purpose == OutboundMessage.REPLY:
         transaction.on_commit(lambda: _enqueue(deliver, message.pk), robust=True)
     else:
         deliver.delay_on_commit(message.pk)
@@ -201,7 +201,7 @@ def outbound_requeue_stale(*, older_than: timedelta | None = None) -> int:
         return 0
     OutboundMessage.objects.filter(pk__in=stale).update(updated_at=timezone.now())
     for message_id, purpose in stale.items():
-        queue = REPLIES_QUEUE if purpose == OutboundMessage.Purpose.REPLY else None
+        queue = REPLIES_QUEUE if purpose == OutboundMessage.REPLY else None
         deliver.apply_async(args=[message_id], queue=queue)
     logger.info("Re-queued %d stale message(s).", len(stale))
     return len(stale)

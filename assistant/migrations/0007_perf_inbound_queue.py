@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='inboundmessage',
             name='outcome',
-            field=models.CharField(choices=[('pending', 'not answered yet'), ('answered', 'answered'), ('opted_out', 'not answered: the number said STOP'), ('rate_limited', 'dropped: too many replies this hour'), ('loop', 'dropped: the same text again and again')], default='answered', max_length=12, verbose_name='outcome'),
+            field=models.CharField(choices=[('pending', 'queued'), ('answered', 'answered'), ('opted_out', 'not answered: the number said STOP'), ('rate_limited', 'dropped: too many replies this hour'), ('loop', 'dropped: the same text again and again')], default='answered', max_length=12, verbose_name='outcome'),
         ),
         migrations.AddIndex(
             model_name='inboundmessage',

@@ -49,7 +49,7 @@ class InboundMessage(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", _("not answered yet")
+        PENDING = "pending", _("queued")
         ANSWERED = "answered", _("answered")
         OPTED_OUT = "opted_out", _("not answered: the number said STOP")
         RATE_LIMITED = "rate_limited", _("dropped: too many replies this hour")

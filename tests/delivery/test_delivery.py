@@ -358,3 +358,9 @@ def test_a_reply_waits_for_the_earlier_reply_to_the_same_number_then_follows_it(
         # Sending the first hands the second to a worker (here, eagerly).
         assert outbound_deliver(message_id=first.pk) == "sent"
     assert [m["body"] for m in fake_twilio.accepted] == ["To someone else.", "First.", "Second."]
+
+
+def test_an_alert_does_not_wait_for_an_unsent_reply_to_the_same_number(twilio_env, fake_twilio):
+    outbound_queue(to=NUMBER, body="A reply still queued.")
+    alert = outbound_queue(to=NUMBER, body="An alert.", purpose="alert")
+    assert outbound_deliver(message_id=alert.pk) == "sent"
