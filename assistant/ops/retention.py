@@ -42,7 +42,10 @@ def purge_expired() -> PurgeReport:
     # Kept a little after they are answered, so that Twilio's retry of a webhook call
     # (it waits up to 15 seconds) is still recognised and not answered twice.
     dedupe_cutoff = now - timedelta(seconds=settings.INBOUND_DEDUPE_SECONDS)
-    answered = Q(reply_count__gt=0) | ~Q(outcome=InboundMessage.Outcome.ANSWERED)
+    # A text still waiting for its worker (pending, no reply yet) is not purged early.
+    answered = Q(reply_count__gt=0) | ~Q(
+        outcome__in=[InboundMessage.Outcome.ANSWERED, InboundMessage.Outcome.PENDING]
+    )
     inbound, _d = InboundMessage.objects.filter(
         (answered & Q(received_at__lt=dedupe_cutoff))
         | Q(received_at__lt=now - timedelta(hours=settings.INBOUND_RETENTION_HOURS))

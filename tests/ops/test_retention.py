@@ -60,6 +60,20 @@ def test_a_just_answered_message_is_kept_long_enough_to_ignore_twilios_retry():
         assert not InboundMessage.objects.filter(sid="SMretry").exists()
 
 
+def test_a_text_still_waiting_for_its_worker_is_not_purged_before_it_is_answered():
+    with time_machine.travel(START, tick=False) as clock:
+        waiting = InboundMessage.objects.create(
+            sid="SMwait",
+            phone_hash="d" * 64,
+            outcome=InboundMessage.Outcome.PENDING,
+            number_encrypted=encrypt(NUMBER),
+            body_encrypted=encrypt("11501"),
+        )
+        clock.shift(datetime.timedelta(minutes=30))
+        call_command("purge_expired")
+        assert InboundMessage.objects.filter(pk=waiting.pk).exists()
+
+
 def test_purge_is_scheduled_daily_with_celery_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired"]
     assert entry["task"] == "assistant.tasks.purge_expired"
