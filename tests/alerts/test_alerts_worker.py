@@ -75,16 +75,17 @@ def test_ten_thousand_subscribers_each_get_the_alert_once_in_their_language(
     start_celery_worker(concurrency=4, **twilio_env)
     alert = make_alert(count)
     started = time.monotonic()
+    # Bounds, not goals: how fast an alert goes out is measured in bench/, not here.
     wait_for(
         lambda: Alert.objects.get(pk=alert.pk).status == Alert.Status.SENT,
-        timeout=300,
+        timeout=900,
         interval=0.5,
         message="the alert was never fully queued",
     )
     queued_after = time.monotonic() - started
     wait_for(
         lambda: len(fake_twilio.accepted) >= count,
-        timeout=300,
+        timeout=900,
         interval=0.5,
         message=lambda: f"only {len(fake_twilio.accepted)} of {count} reached Twilio",
     )
