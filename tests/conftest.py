@@ -5,16 +5,9 @@ import socket
 
 import pytest
 
-# NetworkBlocked, wait_for, totp_code and totp_device stay importable from here for tests on
-# branches not merged yet; test modules import them from tests.support.
-from tests.support.network import NetworkBlocked, loopback_only  # noqa: F401
-from tests.support.services import (
-    WorkerProcess,
-    require_service,
-    wait_for,  # noqa: F401
-    worker_database_url,
-)
-from tests.support.two_factor import admin_session_login, totp_code, totp_device  # noqa: F401
+from tests.support.network import loopback_only
+from tests.support.services import WorkerProcess, require_service, worker_database_url
+from tests.support.two_factor import admin_session_login
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -208,18 +201,9 @@ def loaded_places():
 @pytest.fixture
 def ice_list(db):
     """An imported ICE list dated three days ago: without one, no page gives a yes or a no."""
-    import datetime
+    from tests.factories import ice_list_snapshot
 
-    from django.utils import timezone
-
-    from assistant.ice_import.models import ImportSnapshot
-
-    return ImportSnapshot.objects.create(
-        file_name="participatingAgencies-test.xlsx",
-        file_sha256="0" * 64,
-        as_of=timezone.localdate() - datetime.timedelta(days=3),
-        as_of_source=ImportSnapshot.DateSource.OPTION,
-    )
+    return ice_list_snapshot(days_old=3)
 
 
 # The organizers' roles (groups made by the migrations), one user each.

@@ -4,8 +4,9 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from assistant.models import Agency, Agreement, Place
+from assistant.models import Agency, Agreement, ImportSnapshot, Place
 
 
 def place(state_code: str, name: str) -> Place:
@@ -72,4 +73,14 @@ def add_source(content, section: str = ""):
         url="https://www.ice.gov/identify-and-arrest/287g",
         title="ICE 287(g) page",
         accessed_on=datetime.date(2026, 11, 1),
+    )
+
+
+def ice_list_snapshot(*, days_old: int = 3):
+    """Record an imported ICE list of ``days_old`` days ago: without one no page says yes or no."""
+    return ImportSnapshot.objects.create(
+        file_name="participatingAgencies-test.xlsx",
+        file_sha256="0" * 64,
+        as_of=timezone.localdate() - datetime.timedelta(days=days_old),
+        as_of_source=ImportSnapshot.DateSource.OPTION,
     )

@@ -3,7 +3,6 @@
 Debian's Chromium, driven by Playwright; the pages come from pytest-django's live server.
 """
 
-import datetime
 import os
 from pathlib import Path
 
@@ -44,22 +43,16 @@ def site_content(transactional_db):
     agreement, so every part of the place page is checked. Places are reloaded when a
     transactional test earlier flushed them."""
     from django.core.management import call_command
-    from django.utils import timezone
 
-    from assistant.models import Agency, Agreement, ImportSnapshot, Place
+    from assistant.models import Agency, Agreement, Place
     from assistant.places.services import places_load
-    from tests.factories import AgreementFactory
+    from tests.factories import AgreementFactory, ice_list_snapshot
 
     if not Place.objects.filter(abbreviation="NY").exists():
         places_load()
     call_command("load_demo", verbosity=0)
     # The demo's agreements stand for ICE's list of three days ago: pages answer from it.
-    ImportSnapshot.objects.create(
-        file_name="participatingAgencies-test.xlsx",
-        file_sha256="0" * 64,
-        as_of=timezone.localdate() - datetime.timedelta(days=3),
-        as_of_source=ImportSnapshot.DateSource.OPTION,
-    )
+    ice_list_snapshot(days_old=3)
     AgreementFactory(
         agency=Agency.objects.get(name="Nassau County Sheriff's Office"),
         enforcement_model=Agreement.EnforcementModel.JAIL_ENFORCEMENT,
