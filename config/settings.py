@@ -246,6 +246,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Public pages (assistant/public/page_cache.py): each process reads the content version at
+# most this often and keeps this many rendered pages in memory besides the shared cache.
+PUBLIC_CONTENT_VERSION_SECONDS = env_float("PUBLIC_CONTENT_VERSION_SECONDS", 1.0, minimum=0.0)
+PUBLIC_PAGES_IN_MEMORY = env_int("PUBLIC_PAGES_IN_MEMORY", 500, minimum=0)
 # The SMS bot (assistant/sms/). Abuse limits: replies per number per hour, and the loop guard
 # that drops the same text arriving again and again (another bot answering ours).
 # ICE replaces its 287(g) lists every few days; past this many days an answer warns that

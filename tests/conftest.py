@@ -44,10 +44,12 @@ def eager_tasks_and_clean_cache(settings):
     """
     from django.core.cache import cache
 
+    from assistant.public.page_cache import pages_in_memory_clear
     from config.celery import app
 
     settings.SMS_PACE_DEFAULT = 0
     cache.clear()
+    pages_in_memory_clear()
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = True

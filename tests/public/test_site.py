@@ -211,6 +211,24 @@ def test_cached_page_changes_right_after_an_agreement_change(client, places_load
     assert "trabaja con ICE" in answer_sentence(client.get("/es/places/ny/nassau-county/"))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_pages_still_render_when_the_cache_cannot_be_reached(
+    client, places_loaded, ice_list, settings, caplog
+):
+    # A Redis nobody listens on: every cache call fails to connect.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.PooledClientRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    response = client.get(NASSAU)
+    assert response.status_code == 200
+    assert "are not on ICE" in answer_sentence(response)
+    assert "The page cache cannot be reached" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("query", "status", "expected"),
     [
