@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,8 +30,10 @@ from assistant.ice_import.services import (
     IMPORT_ERRORS,
     agency_alias_create,
     held_list_apply,
+    held_list_create,
     held_list_reject,
     ice_lists_import,
+    list_quality,
 )
 from assistant.ice_import.sheets import SheetFile
 from assistant.places.models import Place
@@ -75,6 +77,15 @@ class ImportUploadForm(forms.Form):
                     },
                 )
         return data
+
+
+class HeldListConfirmForm(forms.Form):
+    """The organizer's word that they read the quality gate's warnings on a held list."""
+
+    confirm = forms.BooleanField(
+        label=_("I have read the warnings: apply this list anyway"),
+        error_messages={"required": _("Tick the box to confirm that you have read the warnings.")},
+    )
 
 
 def _what(entry: AgreementEntry) -> str:
@@ -199,6 +210,11 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.upload_view),
                 name="assistant_importsnapshot_upload",
             ),
+            path(
+                "held/<int:pk>/",
+                self.admin_site.admin_view(self.held_view),
+                name="assistant_importsnapshot_held",
+            ),
             *super().get_urls(),
         ]
 
@@ -222,12 +238,28 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                 "force": form.cleaned_data["force"],
             }
             try:
-                result = ice_lists_import(
-                    participating=participating, pending=pending, dry_run=True, **options
-                )
+                verdict, result = list_quality(participating, pending, **options)
             except IMPORT_ERRORS as error:
                 form.add_error(None, str(error))
             else:
+                if result is None:  # not readable as ICE's list: nothing to apply
+                    form.add_error(None, " ".join(verdict.reasons))
+                    context["form"] = form
+                    return TemplateResponse(
+                        request, "admin/assistant/importsnapshot/upload.html", context
+                    )
+                if verdict.hold:
+                    # Kept as a held list, not in the session: it is applied only once an
+                    # organizer has seen the warnings and confirmed (now, or later).
+                    held = held_list_create(
+                        participating=participating,
+                        pending=pending,
+                        verdict=verdict,
+                        dry=result,
+                        source=HeldList.Source.UPLOADED,
+                        user=request.user,
+                    )
+                    return redirect("admin:assistant_importsnapshot_held", held.pk)
                 request.session[SESSION_KEY] = {
                     "participating": _encode(participating),
                     "pending": _encode(pending),
@@ -242,6 +274,58 @@ class ImportSnapshotAdmin(admin.ModelAdmin):
                 )
         context["form"] = form
         return TemplateResponse(request, "admin/assistant/importsnapshot/upload.html", context)
+
+    def held_view(self, request, pk):
+        """Show a held list's warnings and what it would change; apply it once confirmed."""
+        if not request.user.has_perm("assistant.add_importsnapshot"):
+            raise PermissionDenied
+        held = get_object_or_404(HeldList, pk=pk)
+        if held.decision != HeldList.Decision.HELD:
+            messages.info(
+                request,
+                gettext("%(name)s was already decided: %(decision)s.")
+                % {"name": held.file_name, "decision": held.get_decision_display()},
+            )
+            return redirect("admin:assistant_heldlist_change", held.pk)
+        form = HeldListConfirmForm(request.POST or None)
+        if request.method == "POST" and request.POST.get("action") == "reject":
+            held_list_reject(held, user=request.user)
+            messages.info(request, gettext("%(name)s is rejected.") % {"name": held.file_name})
+            return redirect("admin:assistant_heldlist_changelist")
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = held_list_apply(held, user=request.user)
+            except IMPORT_ERRORS as error:
+                messages.error(request, f"{held.file_name}: {error}")
+                return redirect("admin:assistant_heldlist_change", held.pk)
+            messages.success(request, gettext("%(name)s is applied.") % {"name": held.file_name})
+            return redirect("admin:assistant_importsnapshot_change", result.snapshot.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Held ICE list: %(name)s") % {"name": held.file_name},
+            "held": held,
+            "held_opts": HeldList._meta,
+            "form": form,
+        }
+        pending = (
+            SheetFile(name=held.pending_file_name, data=bytes(held.pending_data))
+            if held.pending_file_name
+            else None
+        )
+        try:
+            dry = ice_lists_import(
+                participating=SheetFile(name=held.file_name, data=bytes(held.data)),
+                pending=pending,
+                as_of=held.as_of,
+                force=True,
+                dry_run=True,
+            )
+        except IMPORT_ERRORS as error:
+            context["error"] = str(error)
+        else:
+            context.update(report_context(dry.report))
+        return TemplateResponse(request, "admin/assistant/importsnapshot/held.html", context)
 
     def _apply(self, request, context):
         stored = request.session.pop(SESSION_KEY, None)
@@ -342,18 +426,19 @@ class AgencyAliasAdmin(SimpleHistoryAdmin):
 
 @admin.register(HeldList)
 class HeldListAdmin(admin.ModelAdmin):
-    """Lists fetched from ICE and held by the quality gate: an organizer applies or rejects them.
+    """Lists held by the quality gate (fetched or uploaded): an organizer applies or rejects them.
 
     Applying imports the held list with ``force`` (as ``import_287g --force``): it becomes the
     list the answers come from even if a newer list was applied since, and agreements missing
     from it end. Rejecting keeps it out for good (its bytes are known and never fetched again).
     """
 
-    list_display = ("file_name", "as_of", "rows_read", "reasons_text", "fetched_at", "decision",
-                    "decided_by")  # fmt: skip
-    list_filter = ("decision",)
-    fields = ("file_name", "pending_file_name", "as_of", "rows_read", "reasons_text",
-              "fetched_at", "decision", "decided_at", "decided_by", "snapshot")  # fmt: skip
+    list_display = ("file_name", "as_of", "rows_read", "reasons_text", "source", "fetched_at",
+                    "decision", "decided_by", "review")  # fmt: skip
+    list_filter = ("decision", "source")
+    fields = ("file_name", "pending_file_name", "as_of", "rows_read", "reasons_text", "source",
+              "uploaded_by", "fetched_at", "decision", "decided_at", "decided_by", "snapshot",
+              "review")  # fmt: skip
     readonly_fields = fields
     actions = ["apply_lists", "reject_lists"]
 
@@ -381,6 +466,16 @@ class HeldListAdmin(admin.ModelAdmin):
     @admin.display(description=_("why it is held"))
     def reasons_text(self, obj):
         return " ".join(obj.reasons)
+
+    @admin.display(description=_("decide"))
+    def review(self, obj):
+        if obj.decision != HeldList.Decision.HELD:
+            return ""
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:assistant_importsnapshot_held", args=[obj.pk]),
+            gettext("See the warnings and decide"),
+        )
 
     @admin.action(
         description=_("Apply the selected held lists (as ICE's list of their date)"),

@@ -193,15 +193,23 @@ class FetchedFile(models.Model):
 
 
 class HeldList(models.Model):
-    """A list fetched from ICE that failed the quality gate: kept for an organizer to decide.
+    """A list that failed the quality gate: kept for an organizer to decide.
 
-    A held list changes nothing (it ends no agreement) until an organizer applies it.
+    Fetched from ICE by ``fetch_287g``, or uploaded by an organizer in the admin (who then
+    sees the warnings and confirms, or not). A held list changes nothing (it ends no
+    agreement) until an organizer applies it::
+
+        held ──▶ applied | rejected
     """
 
     class Decision(models.TextChoices):
         HELD = "held", _("held")
         APPLIED = "applied", _("applied")
         REJECTED = "rejected", _("rejected")
+
+    class Source(models.TextChoices):
+        FETCHED = "fetched", _("fetched from ICE's page")
+        UPLOADED = "uploaded", _("uploaded by an organizer")
 
     file_name = models.CharField(_("participating agencies file"), max_length=255)
     data = models.BinaryField(_("participating file"))
@@ -211,7 +219,18 @@ class HeldList(models.Model):
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
     reasons = models.JSONField(_("why it is held"), default=list)
     codes = models.JSONField(_("reason codes"), default=list)
-    fetched_at = models.DateTimeField(_("fetched at"), auto_now_add=True)
+    fetched_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    source = models.CharField(
+        _("where it came from"), max_length=8, choices=Source.choices, default=Source.FETCHED
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     decision = models.CharField(
         _("decision"), max_length=10, choices=Decision.choices, default=Decision.HELD
     )

@@ -16,25 +16,29 @@ from assistant.places.selectors import ListStatus
 
 def ice_list_status() -> ListStatus | None:
     """Return the date and age of the newest ICE list applied, or None before the first."""
-    latest = ImportSnapshot.objects.order_by("-as_of", "-imported_at").only("as_of").first()
-    if latest is None:
+    dates = ImportSnapshot.objects.aggregate(newest=Max("as_of"), imported=Max("imported_at"))
+    if dates["newest"] is None:
         return None
-    imported = (
-        ImportSnapshot.objects.order_by("-imported_at").values_list("imported_at", flat=True)
-    ).first()
+    oldest_as_of, oldest_imported_at = (
+        ImportSnapshot.objects.order_by("as_of", "imported_at")
+        .values_list("as_of", "imported_at")
+        .first()
+    )
     fetched = (
         FetchCheck.objects.exclude(outcome=FetchCheck.Outcome.ERROR)
         .order_by("-checked_at")
         .values_list("checked_at", flat=True)
         .first()
     )
-    checked = max(filter(None, (imported, fetched)), default=None)
+    checked = max(filter(None, (dates["imported"], fetched)), default=None)
     today = timezone.localdate()
     return ListStatus(
-        as_of=latest.as_of,
-        age_days=max((today - latest.as_of).days, 0),
+        as_of=dates["newest"],
+        age_days=max((today - dates["newest"]).days, 0),
         stale_after_days=settings.ICE_LIST_STALE_DAYS,
         checked_at=checked,
+        oldest_as_of=oldest_as_of,
+        oldest_imported_at=oldest_imported_at,
     )
 
 

@@ -1299,15 +1299,22 @@ def _newest(items):
 
 
 def list_quality(
-    participating: SheetFile, pending: SheetFile | None = None
+    participating: SheetFile,
+    pending: SheetFile | None = None,
+    *,
+    as_of: datetime.date | None = None,
+    force: bool = False,
 ) -> tuple[Verdict, ImportResult | None]:
     """Return the quality gate's verdict on a list and the dry run it was judged on.
 
     A list the import cannot read (its columns are not ICE's) is held with the reason; the
-    dry run is None then. Raises ``ImportRefused`` for a list older than the latest import.
+    dry run is None then. Raises ``ImportRefused`` for a list older than the latest import
+    (unless ``force``). ``as_of``: the date of a list whose file name does not carry it.
     """
     try:
-        dry = ice_lists_import(participating=participating, pending=pending, dry_run=True)
+        dry = ice_lists_import(
+            participating=participating, pending=pending, as_of=as_of, dry_run=True, force=force
+        )
     except SheetError as error:
         return Verdict(hold=True, reasons=[str(error)], codes=[MISSING_COLUMNS]), None
     report = dry.report
@@ -1336,6 +1343,38 @@ def list_quality(
         limits=quality_limits(),
     )
     return verdict, dry
+
+
+def held_list_create(
+    *,
+    participating: SheetFile,
+    pending: SheetFile | None,
+    verdict: Verdict,
+    dry: ImportResult | None,
+    source: str = HeldList.Source.FETCHED,
+    user=None,
+) -> HeldList:
+    """Keep a list that failed the quality gate for an organizer to apply or reject.
+
+    Nothing else is written: a held list ends no agreement.
+    """
+    if dry is not None:
+        as_of = datetime.date.fromisoformat(dry.report.as_of)
+    else:
+        name = participating.name
+        as_of = file_date(name) or _history_date(name) or timezone.localdate()
+    return HeldList.objects.create(
+        file_name=participating.name[:255],
+        data=participating.data,
+        pending_file_name=pending.name[:255] if pending else "",
+        pending_data=pending.data if pending else b"",
+        as_of=as_of,
+        rows_read=dry.report.rows_read if dry else 0,
+        reasons=[str(reason) for reason in verdict.reasons],
+        codes=list(verdict.codes),
+        source=source,
+        uploaded_by=user if source == HeldList.Source.UPLOADED else None,
+    )
 
 
 def _fetched(name: str, sha: str) -> None:
@@ -1392,19 +1431,8 @@ def ice_lists_fetch(options: FetchOptions | None = None) -> FetchOutcome:
             _fetched(item.name, item.sha256)
             continue
         if verdict.hold:
-            held = HeldList.objects.create(
-                file_name=item.name[:255],
-                data=item.data,
-                pending_file_name=pending_sheet.name[:255] if pending_sheet else "",
-                pending_data=pending_sheet.data if pending_sheet else b"",
-                as_of=(
-                    datetime.date.fromisoformat(dry.report.as_of)
-                    if dry
-                    else (file_date(item.name) or _history_date(item.name) or timezone.localdate())
-                ),
-                rows_read=dry.report.rows_read if dry else 0,
-                reasons=[str(reason) for reason in verdict.reasons],
-                codes=list(verdict.codes),
+            held = held_list_create(
+                participating=sheet, pending=pending_sheet, verdict=verdict, dry=dry
             )
             logger.warning("ICE's list %s is held: %s", item.name, " ".join(held.reasons))
             outcome.held.append(held)
@@ -1438,6 +1466,7 @@ def held_list_apply(held: HeldList, *, user=None) -> ImportResult:
     It is applied with ``force``: even when a newer list was applied since it was held, it
     becomes the list the answers come from (agreements missing from it end), as
     ``import_287g --force`` does. Apply the newer list again afterwards to go forward.
+    ``as_of`` serves a list uploaded with the organizer's date (its name carries none).
     """
     pending = (
         SheetFile(name=held.pending_file_name, data=bytes(held.pending_data))
@@ -1447,6 +1476,7 @@ def held_list_apply(held: HeldList, *, user=None) -> ImportResult:
     result = ice_lists_import(
         participating=SheetFile(name=held.file_name, data=bytes(held.data)),
         pending=pending,
+        as_of=held.as_of,
         force=True,
         user=user,
     )

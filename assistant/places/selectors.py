@@ -2,17 +2,21 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
 
 from django.db.models import Q
 
 from assistant.places.models import Agency, Agreement, Place, ZipCodeArea, place_search_key
 from assistant.places.search import default_gazetteer, resolve
+from assistant.vocabulary import MODEL_NAMES
 
 
 @dataclass(frozen=True)
 class AgreementFact:
     """One agreement as residents see it."""
 
+    agency_id: int
     agency_name: str
     agency_kind: str
     enforcement_model: str
@@ -40,6 +44,8 @@ class ListStatus:
     age_days: int
     stale_after_days: int
     checked_at: datetime | None = None
+    oldest_as_of: date | None = None  # the date of the oldest of ICE's lists we have
+    oldest_imported_at: datetime | None = None  # when that list was imported
 
     @property
     def is_stale(self) -> bool:
@@ -173,6 +179,7 @@ def _agencies_sharing(county_id: int | None) -> set[int]:
 
 def _fact(agreement: Agreement, scope: str) -> AgreementFact:
     return AgreementFact(
+        agency_id=agreement.agency_id,
         agency_name=agreement.agency.name,
         agency_kind=agreement.agency.kind,
         enforcement_model=agreement.enforcement_model,
@@ -245,6 +252,152 @@ def place_answer(*, place: Place, ice_list: ListStatus | None = None) -> PlaceAn
         changed_on=max(changed) if changed else None,
         ice_list=ice_list,
     )
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """What ICE's lists showed of one or more models of an agency, on one list date.
+
+    ``kind``: ``oldest`` (already on the oldest list we have: when it started is unknown),
+    ``first`` (the agency's first list), ``added``, ``back`` (again after it had left),
+    ``ended`` (no longer on the list since ``date``), ``pending_oldest`` and ``pending``
+    (on ICE's list of requests waiting to start).
+    """
+
+    kind: str
+    date: date
+    models: tuple[str, ...]
+
+    @property
+    def model_labels(self) -> str:
+        """Return the models' plain names in the current language, joined."""
+        return ", ".join(str(MODEL_NAMES[code]) for code in self.models if code in MODEL_NAMES)
+
+
+@dataclass(frozen=True)
+class AgencyHistory:
+    """One agency's 287(g) history as ICE's lists we have show it, oldest first."""
+
+    agency_id: int
+    agency_name: str
+    lines: list[HistoryLine]
+
+
+_LINE_ORDER = {
+    "oldest": 0,
+    "pending_oldest": 1,
+    "first": 2,
+    "ended": 3,
+    "added": 4,
+    "back": 5,
+    "pending": 6,
+}
+_MODEL_ORDER = {code: index for index, code in enumerate(MODEL_NAMES)}
+
+
+def _agreement_events(rows) -> list[tuple]:
+    """Return (list date, "in" | "out" | "pending", model, recorded at) for one agreement.
+
+    The import sets ``changed_on`` to the list's date whenever the status or the model
+    changes, and ``ended_on`` when the agreement leaves ICE's list. A request that ICE
+    dropped from its pending list was deleted: it was never in force and the date it was
+    dropped is not kept, so it gives no event.
+    """
+    events, before = [], (None, None)
+    for row in rows:
+        history_type, model, status, changed_on, first_seen_on, ended_on, recorded = row[2:]
+        if history_type == "-":
+            return []
+        was_model, was_status = before
+        if (model, status) == before:
+            continue
+        before = (model, status)
+        when = changed_on or first_seen_on
+        moved = model != was_model
+        if was_status == Agreement.Status.ACTIVE and (status != was_status or moved):
+            events.append((ended_on or when, "out", was_model, recorded))
+        if when is None:
+            continue
+        if status == Agreement.Status.ACTIVE and (status != was_status or moved):
+            events.append((when, "in", model, recorded))
+        elif status == Agreement.Status.PENDING and (status != was_status or moved):
+            events.append((when, "pending", model, recorded))
+    return [event for event in events if event[0] is not None]
+
+
+def _history_lines(events, ice_list: ListStatus) -> list[HistoryLine]:
+    def on_oldest_list(when, recorded) -> bool:
+        # ICE publishes two lists some days: the afternoon's is not the oldest we have.
+        return when == ice_list.oldest_as_of and (
+            ice_list.oldest_imported_at is None or recorded <= ice_list.oldest_imported_at
+        )
+
+    events.sort(key=lambda event: (event[0], event[1] != "out", event[3]))
+    first_date = events[0][0]
+    been_in, tagged = set(), []
+    for when, event, model, recorded in events:
+        if event == "out":
+            kind = "ended"
+        elif event == "pending":
+            kind = "pending_oldest" if on_oldest_list(when, recorded) else "pending"
+        elif model in been_in:
+            kind = "back"
+        elif on_oldest_list(when, recorded):
+            kind = "oldest"
+        else:
+            kind = "first" if when == first_date else "added"
+        if event == "in":
+            been_in.add(model)
+        tagged.append((when, kind, model))
+    tagged.sort(key=lambda item: (item[0], _LINE_ORDER[item[1]]))
+    lines = []
+    for (when, kind), group in groupby(tagged, key=itemgetter(0, 1)):
+        models = sorted({model for *_key, model in group}, key=lambda m: _MODEL_ORDER.get(m, 9))
+        lines.append(HistoryLine(kind=kind, date=when, models=tuple(models)))
+    return lines
+
+
+def agency_histories(*, answer: PlaceAnswer) -> list[AgencyHistory]:
+    """Return the 287(g) history of every agency in ``answer``, from ICE's lists we have.
+
+    Read in one query from the agreements' recorded changes. Dates are the dates of ICE's
+    lists: what was already on the oldest list we have says so, never that it began then.
+    """
+    if answer.ice_list is None:
+        return []
+    names: dict[int, str] = {}
+    # The agencies policing the place first, state agencies last (the page folds them).
+    facts = answer.active + answer.inside + answer.pending + answer.ended
+    for fact in sorted(facts, key=lambda fact: fact.scope == "statewide"):
+        names.setdefault(fact.agency_id, fact.agency_name)
+    if not names:
+        return []
+    rows = (
+        Agreement.history.model.objects.filter(agency_id__in=list(names))
+        .order_by("id", "history_id")
+        .values_list(
+            "id",
+            "agency_id",
+            "history_type",
+            "enforcement_model",
+            "status",
+            "changed_on",
+            "first_seen_on",
+            "ended_on",
+            "history_date",
+        )
+    )
+    events: dict[int, list] = {}
+    for _agreement_id, agreement_rows in groupby(rows, key=itemgetter(0)):
+        agreement_rows = list(agreement_rows)
+        events.setdefault(agreement_rows[0][1], []).extend(_agreement_events(agreement_rows))
+    return [
+        AgencyHistory(
+            agency_id=pk, agency_name=name, lines=_history_lines(events[pk], answer.ice_list)
+        )
+        for pk, name in names.items()
+        if events.get(pk)
+    ]
 
 
 def counties_for_zip(*, zip_code: str) -> list[Place]:

@@ -11,7 +11,7 @@ from assistant.content.selectors import (
 from assistant.ice_import.selectors import ice_list_status
 from assistant.ops import health
 from assistant.places.models import Place
-from assistant.places.selectors import place_answer, place_search
+from assistant.places.selectors import agency_histories, place_answer, place_search
 from assistant.public.explanations import models_explained
 from assistant.public.page_cache import cached_public_page
 
@@ -159,6 +159,7 @@ def place_detail(request, state_code, slug):
             "place": place,
             "answer": answer,
             "model_explanations": _explained(answer),
+            "histories": agency_histories(answer=answer),
             **_content_for(place, request.LANGUAGE_CODE),
         },
     )

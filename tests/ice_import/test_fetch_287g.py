@@ -3,7 +3,6 @@
 import io
 import logging
 
-import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -21,21 +20,12 @@ from assistant.models import (
 from tests.factories import UserFactory, place
 from tests.ice_import.test_fetch import ICE_PAGE, PARTICIPATING, PENDING, ice, standard_ice
 from tests.ice_import.test_import_287g import database_state
+from tests.support.ice_rows import cut_to_a_fifth
 
 pytestmark = pytest.mark.django_db
 __all__ = ["ice"]  # the fixture
 
 CUT_NAME = "participatingAgencies05202025am.xlsx"
-
-
-def cut_to_a_fifth(data: bytes) -> bytes:
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    sheet = book.active
-    keep = (sheet.max_row - 1) // 5
-    sheet.delete_rows(keep + 2, sheet.max_row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def newer_page(ice, participating: bytes):

@@ -33,6 +33,17 @@ def xlsx(rows, *, headers=HEADERS, links=None) -> bytes:
     return data.getvalue()
 
 
+def cut_to_a_fifth(data: bytes) -> bytes:
+    """Return an .xlsx list with only the first fifth of its rows, as a broken list from ICE."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.active
+    keep = (sheet.max_row - 1) // 5
+    sheet.delete_rows(keep + 2, sheet.max_row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def write(tmp_path, name, data: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(data)
