@@ -31,7 +31,8 @@ PARTICIPATING_HEADERS = (*PENDING_HEADERS, SIGNED)
 OPTIONAL_HEADERS = (MOA, ADDENDUM)
 
 # ICE names its files like participatingAgencies05162025am.xlsx (month, day, year).
-FILE_DATE_RE = re.compile(r"(\d{2})(\d{2})(\d{4})(?:am|pm)?\.(?:xlsx|csv)$", re.IGNORECASE)
+# ASCII digits only: "\d" also takes "٠٥" or "０５", which int() would read as 5.
+FILE_DATE_RE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})(?:am|pm)?\.(?:xlsx|csv)$", re.IGNORECASE)
 URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%m-%d-%Y")
 # 287(g) was written into law on 30 September 1996: no agreement was signed before it.
