@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 WHATSAPP_PREFIX = "whatsapp:"
+ASCII_DIGITS = frozenset("0123456789")
 
 
 def is_whatsapp(address: str) -> bool:
@@ -24,9 +25,13 @@ def normalize_phone(number: str) -> str:
 
     A WhatsApp address keeps its ``whatsapp:`` prefix, so its keyed hash differs from the
     same number's by SMS: a resident on both channels is two residents unless they say so.
+    Spaces, dashes and brackets are dropped; a number written with other digits than ASCII
+    ("+1٥١٦…", "+1５１６…") is no number (""), never another one made of its ASCII digits.
     """
     number = (number or "").strip()
-    digits = "".join(ch for ch in number if ch.isdigit())
+    if any(ch.isdigit() and not ch.isascii() for ch in number):
+        return ""
+    digits = "".join(ch for ch in number if ch in ASCII_DIGITS)
     if not digits:
         return ""
     return f"{WHATSAPP_PREFIX}+{digits}" if is_whatsapp(number) else f"+{digits}"

@@ -4,10 +4,26 @@ import os
 import socket
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.network import loopback_only
 from tests.support.services import WorkerProcess, require_service, worker_database_url
 from tests.support.two_factor import admin_session_login
+
+# Property-based tests (Hypothesis): a modest, fixed set of examples, the same on every run
+# (derandomize), so CI is reproducible and quick; no example database is written. For a longer
+# random search: HYPOTHESIS_PROFILE=deep.
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("deep", settings.get_profile("ci"), max_examples=3000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,20 +1,24 @@
 """Spreadsheets within bounds: refuse a file too big to read before anything parses it.
 
-openpyxl reads a whole workbook into memory (the import needs the MOA hyperlinks, which its
-read-only mode does not give), and builds a cell object for every coordinate between A1 and the
-last cell a sheet names. An 8.6 MB xlsx that unpacks to 2 GB of XML, or a small one naming cell
-XFD1048576, takes gigabytes. ``check_spreadsheet_bounds`` looks only at what costs nothing to
-read: the file's size, the zip's directory (declared sizes, which ``zipfile`` will not read past,
-and the number of members), the sheet's ``<dimension>`` element, then the sheet XML streamed in
-chunks with its rows, cells and furthest cell reference counted, stopping at the first limit
-crossed. ICE's real lists are about 70 KB (400 KB unpacked), under 1,000 rows and 13 columns.
+Even read streaming (openpyxl's read-only mode, sheets.py), a sheet is parsed cell by cell
+and its rows are kept until they are matched: an 8.6 MB xlsx that unpacks to 2 GB of XML, or
+a small one naming cell XFD1048576, takes minutes and gigabytes. ``sheet_file_read`` reads no
+more of a file than the size limit. ``check_spreadsheet_bounds`` looks only at what costs
+nothing to read: the file's size, the zip's directory (declared sizes, which ``zipfile`` will
+not read past, and the number of members), the sheet's ``<dimension>`` element, then the sheet
+XML streamed in chunks with its rows, cells and furthest cell reference counted, stopping at
+the first limit crossed. ICE's real lists are about 70 KB (400 KB unpacked), under 1,000 rows
+and 13 columns.
 """
 
 import io
+import os
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.utils.translation import gettext as _
 
@@ -25,6 +29,16 @@ DIMENSION_PEEK_BYTES = 64 * 1024
 # A tag that starts this close to the end of a chunk is carried over to the next chunk whole.
 CARRY_BYTES = 4096
 CENTRAL_DIRECTORY_BYTES_PER_MEMBER = 1024  # ICE's files use about 70
+# What reading a broken member raises (a bad CRC, a corrupt deflate stream, an encrypted one…):
+# the sheet reader will not open it either, and says so.
+UNREADABLE_MEMBER = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    OSError,
+    EOFError,
+    RuntimeError,
+    zlib.error,
+)
 
 # A cell's reference, wherever an attribute named like ``r`` holds one (over-counting is safe).
 CELL_REF_RE = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?(\d{1,9})\"")
@@ -47,7 +61,8 @@ class SheetLimits:
     max_members: int = 200  # ICE's files have about 20
     max_rows: int = 50_000
     max_columns: int = 50
-    # openpyxl took 3.1 s and 71 MB for 200,000 cells (20,000 rows x 10): about 8 s for the most.
+    # openpyxl (full mode) took 3.1 s and 71 MB for 200,000 cells (20,000 rows x 10); read-only,
+    # the most (490,000 cells) takes about 75 MB (bench/import_287g_hostile.py).
     max_cells: int = 500_000  # all sheets together; ICE's list has about 8,000
 
 
@@ -85,6 +100,25 @@ def column_index(letters: bytes | str) -> int:
     for letter in letters.upper():
         index = index * 26 + (ord(letter) - ord("A") + 1)
     return index
+
+
+def sheet_file_read(path: Path, limits: SheetLimits | None = None) -> bytes:
+    """Return the bytes of the file at ``path``, never reading past ``max_file_bytes``.
+
+    Raise ``SheetTooLarge`` for a larger file: from its size when the file system knows it,
+    else (a pipe, a device) after reading one byte more than the limit. ``OSError`` when the
+    file cannot be read.
+    """
+    limits = limits or SheetLimits()
+    maximum = limits.max_file_bytes
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > maximum:
+            _refuse(path.name, "file_bytes", _("the file size in bytes"), size, maximum)
+        data = stream.read(maximum + 1)
+    if len(data) > maximum:
+        _refuse(path.name, "file_bytes", _("the file size in bytes"), len(data), maximum)
+    return data
 
 
 def check_spreadsheet_bounds(data: bytes, name: str, limits: SheetLimits | None = None) -> None:
@@ -214,7 +248,7 @@ def _check_sheet_xml(archive, info, name: str, limits: SheetLimits, cells: int) 
     try:
         with archive.open(info) as stream:
             head = stream.read(DIMENSION_PEEK_BYTES)
-    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError):
+    except UNREADABLE_MEMBER:
         return cells  # the sheet reader will not open it either, and says so
     root = WORKSHEET_ROOT_RE.search(head[:4096])
     if not root:
@@ -282,7 +316,7 @@ def _check_sheet_xml(archive, info, name: str, limits: SheetLimits, cells: int) 
                     _refuse(name, "cells", _("the number of cells"), cells, limits.max_cells)
                 if not chunk:
                     break
-    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError):
+    except UNREADABLE_MEMBER:
         return cells
     return cells
 

@@ -17,7 +17,7 @@ PENDING = "pending"
 
 LIST_NAME_RE = re.compile(
     r"^(?P<kind>participating|pending)Agencies"
-    r"(?P<month>\d{2})(?P<day>\d{2})(?P<year>\d{4})"
+    r"(?P<month>[0-9]{2})(?P<day>[0-9]{2})(?P<year>[0-9]{4})"  # ASCII digits only
     r"(?P<half>am|pm)?(?P<suffix>_[a-z])?\.(?:xlsx|csv)$",
     re.IGNORECASE,
 )

@@ -191,8 +191,7 @@ def lists_read(
     for sheet in (participating, pending):
         if sheet is not None:
             check_spreadsheet_bounds(sheet.data, sheet.name, limits)
-    rows = read_sheet(participating)
-    pending_rows = read_sheet(pending, pending=True) if pending else None
+    # What costs nothing to check is checked before the sheets are read.
     date_from_name = file_date(participating.name) or _history_date(participating.name)
     if date_from_name:
         as_of, as_of_source = date_from_name, ImportSnapshot.DateSource.FILE_NAME
@@ -206,6 +205,8 @@ def lists_read(
             )
             % {"name": participating.name}
         )
+    rows = read_sheet(participating)
+    pending_rows = read_sheet(pending, pending=True) if pending else None
     return ReadLists(
         participating_name=participating.name,
         rows=rows,
@@ -1260,11 +1261,14 @@ class FetchOutcome:
 
 
 def fetch_options() -> FetchOptions:
-    """Return where ICE's page is and how long to wait for it, from the settings."""
+    """Return where ICE's page is, how long to wait for it and how much to read, from the
+    settings: a list's download stops as soon as it passes ``ICE_SHEET_MAX_BYTES``."""
+    limits = sheet_limits()
     return FetchOptions(
         page_url=getattr(settings, "ICE_287G_PAGE_URL", "") or ICE_287G_PAGE_URL_DEFAULT,
         timeout=float(getattr(settings, "ICE_FETCH_TIMEOUT_SECONDS", 30)),
-        limits=sheet_limits(),
+        max_list_bytes=limits.max_file_bytes,
+        limits=limits,
     )
 
 

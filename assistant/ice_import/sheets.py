@@ -11,9 +11,11 @@ import datetime
 import hashlib
 import io
 import json
+import posixpath
 import re
 import zipfile
 from dataclasses import asdict, dataclass
+from xml.etree import ElementTree
 
 from django.utils.translation import gettext as _
 
@@ -31,7 +33,8 @@ PARTICIPATING_HEADERS = (*PENDING_HEADERS, SIGNED)
 OPTIONAL_HEADERS = (MOA, ADDENDUM)
 
 # ICE names its files like participatingAgencies05162025am.xlsx (month, day, year).
-FILE_DATE_RE = re.compile(r"(\d{2})(\d{2})(\d{4})(?:am|pm)?\.(?:xlsx|csv)$", re.IGNORECASE)
+# ASCII digits only: "\d" also takes "٠٥" or "０５", which int() would read as 5.
+FILE_DATE_RE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})(?:am|pm)?\.(?:xlsx|csv)$", re.IGNORECASE)
 URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%m-%d-%Y")
 # 287(g) was written into law on 30 September 1996: no agreement was signed before it.
@@ -140,24 +143,86 @@ def _find_header(rows: list[list], required: tuple[str, ...], name: str) -> tupl
     )
 
 
+SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+PACKAGE_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+def _not_readable(sheet: SheetFile, error: BaseException) -> SheetError:
+    return SheetError(
+        _("%(name)s is not a spreadsheet that can be read (%(error)s).")
+        % {"name": sheet.name, "error": f"{type(error).__name__}: {error}"[:200]}
+    )
+
+
+def _sheet_links(archive: zipfile.ZipFile, sheet_path: str) -> dict[tuple[int, int], str]:
+    """Return the target of each hyperlinked cell of a sheet, by (row, column).
+
+    openpyxl's read-only mode skips hyperlinks, so they are read here, streaming: the sheet's
+    <hyperlink ref="H2" r:id="rId1"/> elements and the targets its .rels file gives those ids.
+    A link over a range is given to each of its cells (the bounds count those cells).
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    folder, name = posixpath.split(sheet_path)
+    # The standard parser, as openpyxl's own: it resolves no external entity, and this Python's
+    # expat (2.4+) stops entity expansion bombs; the bounds have capped the unpacked size.
+    try:
+        rels_xml = archive.read(posixpath.join(folder, "_rels", name + ".rels"))
+        rels = ElementTree.fromstring(rels_xml)  # noqa: S314 (see above)
+        targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(PACKAGE_RELATIONSHIP)}
+    except KeyError:  # no .rels file
+        targets = {}
+    links = {}
+    if not targets:  # no link can have a target: the sheet is not read a second time
+        return links
+    with archive.open(sheet_path) as stream:
+        for _event, element in ElementTree.iterparse(stream):  # noqa: S314 (see above)
+            if element.tag == SHEET_NS + "hyperlink" and element.get("ref"):
+                target = targets.get(element.get(RELATIONSHIP_ID), "")
+                bounds = range_boundaries(element.get("ref"))
+                if not target or None in bounds:  # an internal link, or a whole row or column
+                    continue
+                first_col, first_row, last_col, last_row = bounds
+                for row in range(first_row, last_row + 1):
+                    for column in range(first_col, last_col + 1):
+                        links[(row, column)] = target
+            elif element.tag == SHEET_NS + "row":
+                element.clear()  # the cells were read by openpyxl; keep the memory flat
+    return links
+
+
 def _xlsx_cells(sheet: SheetFile) -> list[list[tuple]]:
-    import openpyxl
+    """Return the first sheet's cells as (value, hyperlink target) rows, in low memory.
+
+    openpyxl's read-only mode streams the sheet instead of building an object per cell (for
+    the most a list may hold, 49,000 rows of 10 cells, 75 MB instead of 250 MB); its
+    <dimension> is ignored, as a file may claim fewer rows than it holds. Whatever openpyxl
+    raises on a broken file (a truncated XML, a style index out of range …) means the file
+    cannot be read: it is reported as such, never as a crash.
+    """
+    import openpyxl  # only where a list is read: the web and worker processes do without it
 
     try:
-        # Not read-only: read-only mode does not give the MOA hyperlinks.
-        workbook = openpyxl.load_workbook(io.BytesIO(sheet.data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise SheetError(
-            _("%(name)s is not a spreadsheet that can be read (%(error)s).")
-            % {"name": sheet.name, "error": error}
-        ) from None
-    worksheet = workbook.worksheets[0]
-    rows = []
-    for cells in worksheet.iter_rows():
-        rows.append(
-            [(cell.value, cell.hyperlink.target if cell.hyperlink else "") for cell in cells]
-        )
-    return rows
+        workbook = openpyxl.load_workbook(io.BytesIO(sheet.data), read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 (hostile bytes in a third-party parser)
+        raise _not_readable(sheet, error) from None
+    try:
+        worksheet = workbook.worksheets[0]
+        worksheet.reset_dimensions()
+        # openpyxl 3.1 keeps the sheet's path in the archive here; the import tests read a
+        # list's MOA links, so a change in a newer openpyxl would not go unnoticed.
+        links = _sheet_links(workbook._archive, worksheet._worksheet_path)
+        rows = []
+        for row, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            rows.append(
+                [(value, links.get((row, column), "")) for column, value in enumerate(values, 1)]
+            )
+        return rows
+    except Exception as error:  # noqa: BLE001 (hostile bytes in a third-party parser)
+        raise _not_readable(sheet, error) from None
+    finally:
+        workbook.close()
 
 
 def _csv_cells(sheet: SheetFile) -> list[list[tuple]]:
@@ -167,7 +232,10 @@ def _csv_cells(sheet: SheetFile) -> list[list[tuple]]:
         text = sheet.data.decode("cp1252", errors="replace")
     if "\x00" in text:
         raise SheetError(_("%(name)s is not a CSV text file.") % {"name": sheet.name})
-    return [[(value, "") for value in row] for row in csv.reader(io.StringIO(text))]
+    try:
+        return [[(value, "") for value in row] for row in csv.reader(io.StringIO(text))]
+    except csv.Error as error:  # a field longer than 131,072 characters, …
+        raise _not_readable(sheet, error) from None
 
 
 def read_sheet(sheet: SheetFile, *, pending: bool = False) -> list[SheetRow]:

@@ -49,6 +49,9 @@ from assistant.vocabulary import (
 )
 
 MAX_TEXT = SMS_MAX_TEXT
+# A number a resident sends: ASCII digits only, as in ZIP_RE. Menus have at most 12 lines.
+ASCII_NUMBER_RE = re.compile(r"[0-9]+")
+MENU_CHOICE_RE = re.compile(r"[0-9]{1,2}")
 MAX_CHOICES = 9
 MODEL_LABELS = MODEL_SHORT_NAMES
 MODEL_MEANINGS = MODEL_SHORT_MEANINGS
@@ -348,10 +351,10 @@ def _converse(*, state: State, text: str, lookup: Lookup) -> Turn:
         return _turn(state, language, [ONLY_TEXT])
 
     digits = text.strip()
-    if state.menu == "language" and _menu_number(digits):
-        return _language_chosen(state, LANGUAGE_CODES[int(digits) - 1], lookup)
-    if state.menu == "pick" and digits.isdigit() and 1 <= int(digits) <= len(state.choices):
-        place_id = state.choices[int(digits) - 1]
+    if state.menu == "language" and (choice := _menu_choice(digits, len(LANGUAGE_MENU))):
+        return _language_chosen(state, LANGUAGE_CODES[choice - 1], lookup)
+    if state.menu == "pick" and (choice := _menu_choice(digits, len(state.choices))):
+        place_id = state.choices[choice - 1]
         new_state = replace(state, place_id=place_id, menu="place", choices=())
         return _place_reply(new_state, language, lookup)
     if digits == "0":
@@ -442,11 +445,23 @@ def may_repeat(text: str) -> bool:
     number or a keyword. The loop guard (assistant/services/sms_inbound.py) lets these
     through, within the hourly limit; another bot's echo is a sentence."""
     text = _clean_input(text)
-    return bool(ZIP_RE.match(text)) or text.isdigit() or bool(keyword_and_language(text)[0])
+    return (
+        bool(ZIP_RE.match(text))
+        or bool(ASCII_NUMBER_RE.fullmatch(text))
+        or bool(keyword_and_language(text)[0])
+    )
 
 
-def _menu_number(text: str) -> bool:
-    return text.isdigit() and 1 <= int(text) <= len(LANGUAGE_MENU)
+def _menu_choice(text: str, count: int) -> int | None:
+    """Return the number (1 to ``count``) ``text`` chooses from a menu, or None.
+
+    ASCII digits only, like the menus themselves: "³" and "①" pass str.isdigit() and make
+    int() fail, and int() reads "٣" and "３" as 3. Anything else is text, answered as text.
+    """
+    if not MENU_CHOICE_RE.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= count else None
 
 
 def _help_parts(language: str) -> list:
@@ -495,9 +510,9 @@ def language_menu_text() -> Verbatim:
 
 
 def _first_message(state: State, text: str, word: str, word_language: str, lookup) -> Turn:
-    if state.menu == "language" and _menu_number(text):
+    if state.menu == "language" and (choice := _menu_choice(text, len(LANGUAGE_MENU))):
         # The answer to the language question we asked: never ask it again.
-        return _language_chosen(state, LANGUAGE_CODES[int(text) - 1], lookup)
+        return _language_chosen(state, LANGUAGE_CODES[choice - 1], lookup)
     if word:
         detection_language = word_language
     else:

@@ -20,9 +20,14 @@ from assistant.vocabulary import SMS_MAX_TEXT as MAX_TEXT
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_SID_RE = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
-SID_PATTERN = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
-STATUS_PATTERN = re.compile(r"^[a-z_-]{1,32}$")
+# Every number Twilio sends is read in ASCII digits only (always fullmatch): "\d", isdigit()
+# and int() also take "²", "①", "٣" or "３", which Twilio never sends.
+MESSAGE_SID_RE = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
+SID_PATTERN = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+STATUS_PATTERN = re.compile(r"[a-z_-]{1,32}")
+ERROR_CODE_RE = re.compile(r"[0-9]{1,9}")
+# An E.164 number as Twilio writes it, or a WhatsApp address (whatsapp:+1…).
+ADDRESS_RE = re.compile(r"(?:whatsapp:)?\+?[0-9]{3,15}", re.IGNORECASE)
 _EMPTY_TWIML = str(MessagingResponse())
 
 
@@ -35,11 +40,18 @@ def inbound(request):
     cannot take the task, the message is answered here, in the TwiML, rather than lost.
     """
     sid = request.POST.get("MessageSid", "")
-    sender = normalize_phone(request.POST.get("From", ""))
-    if not MESSAGE_SID_RE.match(sid) or len(sender) < 4 or "Body" not in request.POST:
+    address = request.POST.get("From", "")
+    if not MESSAGE_SID_RE.fullmatch(sid) or not address or "Body" not in request.POST:
         return HttpResponseBadRequest(
             "MessageSid, From and Body are required.", content_type="text/plain"
         )
+    if not ADDRESS_RE.fullmatch(address):
+        logger.warning("Malformed SMS webhook (From is not a phone number in ASCII digits).")
+        return HttpResponseBadRequest(
+            "From must be a phone number: an optional + and 3 to 15 ASCII digits.",
+            content_type="text/plain",
+        )
+    sender = normalize_phone(address)
     body = request.POST.get("Body", "")[:MAX_TEXT]
     inbound = inbound_accept(sid=sid, from_number=sender, body=body)
     if inbound is None:  # Twilio's retry of a message already recorded
@@ -76,14 +88,18 @@ def status_callback(request):
     sid = request.POST.get("MessageSid", "").strip()
     status = request.POST.get("MessageStatus", "").strip().lower()
     raw_code = request.POST.get("ErrorCode", "").strip()
-    if not SID_PATTERN.match(sid) or not STATUS_PATTERN.match(status):
+    if not SID_PATTERN.fullmatch(sid) or not STATUS_PATTERN.fullmatch(status):
         logger.warning("Malformed status callback (no valid MessageSid or MessageStatus).")
-        return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
+        return HttpResponseBadRequest(
+            "MessageSid and MessageStatus are required.", content_type="text/plain"
+        )
     error_code = None
     if raw_code:
-        if not raw_code.isdigit() or len(raw_code) > 9:
+        if not ERROR_CODE_RE.fullmatch(raw_code):
             logger.warning("Malformed status callback (ErrorCode is not a number).")
-            return HttpResponseBadRequest("ErrorCode must be a number.")
+            return HttpResponseBadRequest(
+                "ErrorCode must be a number of at most 9 ASCII digits.", content_type="text/plain"
+            )
         error_code = int(raw_code) or None
     outbound_status_update(sid=sid, status=status, error_code=error_code)
     return HttpResponse(status=200)

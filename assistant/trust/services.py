@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 REMINDER_BEFORE = datetime.timedelta(days=2)
 REPORT_MAX_LENGTH = 1000
 # A run of digits, spaces, dots, dashes and brackets that looks like a phone number: residents
-# sometimes sign a report with theirs; it must not be kept.
+# sometimes sign a report with theirs; it must not be kept. "\d" on purpose: any script's
+# digits, so "٠١٢٣…" is taken out too.
 PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 __all__ = [

@@ -262,6 +262,18 @@ class TestStatusCallback:
     def test_malformed_callbacks_are_400(self, client, params):
         assert signed_post(client, self.path, params).status_code == 400
 
+    @pytest.mark.parametrize("code", ["²", "⁰", "①", "٣٠٠٠٦", "３０００６", "30006²", "1" * 10])
+    def test_an_error_code_in_other_digits_than_ascii_is_400_and_changes_nothing(
+        self, client, code
+    ):
+        message = self.sent_message()
+        params = {"MessageSid": message.twilio_sid, "MessageStatus": "failed", "ErrorCode": code}
+        response = signed_post(client, self.path, params)
+        assert response.status_code == 400
+        assert "ErrorCode must be a number" in response.content.decode()
+        message.refresh_from_db()
+        assert message.status == Status.SENT and message.last_error_code is None
+
     def test_forged_callbacks_are_403_and_change_nothing(self, client):
         message = self.sent_message()
         params = {"MessageSid": message.twilio_sid, "MessageStatus": "delivered"}

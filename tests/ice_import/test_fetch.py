@@ -18,6 +18,7 @@ from assistant.ice_import.fetch import (
     find_list_links,
     plan_fetch,
 )
+from assistant.ice_import.services import fetch_options
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ice-287g"
 PARTICIPATING = (FIXTURES / "participatingAgencies05162025am.xlsx").read_bytes()
@@ -249,6 +250,43 @@ def test_a_list_larger_than_allowed_is_not_downloaded(ice):
     url = ice.base + "/doclib/about/287g/participatingAgencies05162025am.xlsx"
     with pytest.raises(FetchError, match="larger than 1,000 bytes"):
         download(url, timeout=2, max_bytes=1000, user_agent="test")
+
+
+@pytest.mark.parametrize("declared", [None, "900"], ids=["no length", "a lying length"])
+def test_a_list_that_does_not_say_its_size_stops_being_read_past_the_limit(ice, declared):
+    original = ice.server.RequestHandlerClass.do_GET
+    sent = []
+
+    def do_get(handler):
+        if handler.path != "/participatingAgencies05162025am.xlsx":
+            return original(handler)
+        handler.protocol_version = "HTTP/1.0"  # no length: the body ends when the server closes
+        handler.send_response(200)
+        handler.send_header("Content-Type", XLSX)
+        if declared:
+            handler.send_header("Content-Length", declared)
+        handler.end_headers()
+        try:
+            for _part in range(2_000):  # 200 MB if it were all read
+                handler.wfile.write(b"PK\x03\x04" + b"x" * (100_000 - 4))
+                sent.append(1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    ice.server.RequestHandlerClass.do_GET = do_get
+    url = ice.base + "/participatingAgencies05162025am.xlsx"
+    if declared:  # what the server declared is all that is read
+        assert len(download(url, timeout=5, max_bytes=1000, user_agent="test").data) == 900
+        return
+    with pytest.raises(FetchError, match="larger than 1,000,000 bytes"):
+        download(url, timeout=5, max_bytes=1_000_000, user_agent="test")
+    assert len(sent) < 2_000  # the download stopped; the server could not send it all
+
+
+def test_the_fetch_reads_no_more_of_a_list_than_the_import_takes(settings):
+    settings.ICE_SHEET_MAX_BYTES = 123_456
+    options = fetch_options()
+    assert options.max_list_bytes == 123_456 == options.limits.max_file_bytes
 
 
 def test_a_redirect_to_another_scheme_is_not_followed(ice):

@@ -11,6 +11,7 @@ from assistant.ice_import.history import (
     pair_history,
     parse_list_name,
 )
+from assistant.ice_import.sheets import file_date
 
 # The names in ../shared/data/ice-287g/history/, as listed there (copied, not read).
 REAL_HISTORY = [
@@ -88,6 +89,11 @@ def test_parse_list_name():
     assert parse_list_name("participatingAgencies13012025am.xlsx") is None  # no 13th month
     assert parse_list_name("README.md") is None
     assert parse_list_name("participatingAgencies.xlsx") is None
+    # ASCII digits only: int() would read these as 05162025.
+    assert parse_list_name("participatingAgencies٠٥١٦٢٠٢٥am.xlsx") is None
+    assert parse_list_name("participatingAgencies０５１６２０２５am.xlsx") is None
+    assert file_date("participatingAgencies05162025am.xlsx") == datetime.date(2025, 5, 16)
+    assert file_date("participatingAgencies٠٥١٦٢٠٢٥am.xlsx") is None
 
 
 def test_real_history_in_ice_order_whatever_the_listing_order():

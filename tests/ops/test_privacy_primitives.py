@@ -12,6 +12,15 @@ def test_the_same_number_written_differently_hashes_the_same():
     assert "5165550100" not in phone_hash("+15165550100")
 
 
+@pytest.mark.parametrize(
+    "number", ["+1٥١٦٥٥٥٠١٠٠", "+1５１６５５５０１００", "+1516555010०", "+1²"]
+)
+def test_a_number_in_other_digits_than_ascii_is_no_number(number):
+    # Never "+1": dropping the odd digits would make another resident's number of it.
+    assert normalize_phone(number) == ""
+    assert normalize_phone("whatsapp:" + number) == ""
+
+
 def test_the_hash_depends_on_the_key():
     assert phone_hash("+15165550100", key="k" * 16) != phone_hash("+15165550100", key="j" * 16)
 

@@ -202,3 +202,25 @@ def test_anything_else_gets_a_helpful_reply_never_english_once_the_language_is_k
 def test_bad_input_gets_a_sensible_reply(text):
     turn = talk("hello", text)
     assert turn.replies
+
+
+@pytest.mark.parametrize("digit", ["³", "①", "٣", "۳", "３", "३"])
+def test_a_menu_choice_in_other_digits_than_ascii_is_text_not_a_choice(digit):
+    # "³" and "①" pass str.isdigit() but make int() fail; int() reads "٣" and "３" as 3.
+    turn = talk("👍", digit)  # the language question, answered with an odd digit
+    assert turn.replies and turn.state.language != LANGUAGE_CODES[2]
+    if digit != "۳":  # Persian's own digit: the text is taken to be Persian, and answered
+        assert turn.state.menu == "language" and not turn.state.language
+        assert "Send the number of your language:" in joined(turn)
+    turn = talk("hello", "0", digit)  # the language menu, once the language is known
+    assert turn.state.language == "en"
+    assert joined(turn).startswith("We did not find that place.")
+
+
+@pytest.mark.parametrize("digit", ["²", "①", "٢", "２"])
+def test_a_place_choice_in_other_digits_than_ascii_is_text_not_a_choice(ice_list, digit):
+    turn = talk("hello", "11040")
+    assert turn.state.menu == "pick"
+    turn = talk(digit, state=turn.state)
+    assert turn.state.place_id is None
+    assert joined(turn).startswith("We did not find that place.")

@@ -140,6 +140,36 @@ def test_a_malformed_sid_is_a_bad_request(client):
 
 
 @pytest.mark.parametrize(
+    "sender",
+    [
+        "+1٥١٦٥٥٥٠١٢٣",  # Arabic-Indic digits
+        "+1５１６５５５０１２３",  # fullwidth digits
+        "+1516555०१२३",  # Devanagari digits after ASCII ones
+        "+1516555012³",
+        "whatsapp:+1٥١٦٥٥٥٠١٢٣",
+        "+1 516 555 0123",
+        "+1-516-555-0123",
+        "15165550123x",
+        "+",
+        "whatsapp:",
+        "+1234567890123456",  # 16 digits: longer than any E.164 number
+    ],
+)
+def test_a_sender_that_is_not_ascii_digits_is_a_bad_request_and_gets_no_reply(client, sender):
+    response = text(client, "hello", sender=sender)
+    assert response.status_code == 400
+    assert "From must be a phone number" in response.content.decode()
+    assert not InboundMessage.objects.exists() and not Conversation.objects.exists()
+    assert not locmem.outbox
+
+
+@pytest.mark.parametrize("sender", ["+15165550123", "15165550123", "whatsapp:+15165550123"])
+def test_twilios_own_ways_of_writing_a_sender_are_answered(client, sender):
+    assert text(client, "hello", sender=sender).status_code == 200
+    assert locmem.outbox
+
+
+@pytest.mark.parametrize(
     ("body", "extra"),
     [
         ("x" * 1700, {}),

@@ -9,21 +9,25 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assistant.ice_import.bounds import SheetTooLarge, sheet_file_read
 from assistant.ice_import.bundled import bundled_list_is_new, bundled_lists_newest
 from assistant.ice_import.history import history_order, pair_history
 from assistant.ice_import.models import ImportSnapshot
 from assistant.ice_import.report import import_report_lines
 from assistant.ice_import.selectors import match_index
-from assistant.ice_import.services import IMPORT_ERRORS, ice_lists_import
+from assistant.ice_import.services import IMPORT_ERRORS, ice_lists_import, sheet_limits
 from assistant.ice_import.sheets import SheetFile
 
 
 def _read(path: str) -> SheetFile:
+    """Return the file at ``path``, refused before it is read when it is beyond the bounds."""
     file = Path(path)
     try:
-        return SheetFile(name=file.name, data=file.read_bytes())
+        return SheetFile(name=file.name, data=sheet_file_read(file, sheet_limits()))
     except OSError as error:
         raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+    except SheetTooLarge as error:
+        raise CommandError(str(error)) from None
 
 
 def _date(text: str) -> datetime.date:
