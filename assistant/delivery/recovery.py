@@ -3,9 +3,10 @@
 - ``outbound_requeue_stale`` (every few seconds): a queued or sending message that no task
   holds any more (its lease ended, see delivery.leases) is enqueued again.
 - ``outbound_close_sent`` (every few minutes): a message sent long ago whose final status
-  callback never came (our site was down, the callback was lost; Twilio tries a callback
-  once more at most, within seconds) is looked up at Twilio by sid and closed with
-  Twilio's answer, or closed as it is when Twilio cannot say.
+  callback never came (our site or database was down: Twilio does not send a callback again
+  later, it retries at most once on a failed connection within 15 seconds, per its webhook
+  connection settings) is looked up at Twilio by sid and closed with Twilio's answer, or
+  closed as it is when Twilio cannot say.
 - ``outbound_expire`` (daily, from purge_expired): a message still not finished long after
   it was queued loses its number and text whatever its state; unsent, it fails.
 
