@@ -98,7 +98,7 @@ def outbound_queue_many(*, messages: list[tuple], purpose: str = "reply") -> lis
 def _enqueue(message_ids: list[int], *, queue: str | None = None) -> None:
     """Enqueue the deliver task for each id through one producer (one broker connection)."""
     try:
-        deliver.enqueue(message_ids, queue=queue)
+        deliver.enqueue(message_ids, queue=queue, retry=False)
     except Exception:
         # The rows are committed as queued; outbound_requeue_stale will enqueue them again.
         logger.exception(

@@ -29,24 +29,32 @@ class DeliverTask(BoundedRedeliveryTask):
     """The deliver task: when its worker died too often, the message ends in failed."""
 
     def enqueue(
-        self, message_ids: list[int], *, queue: str | None = None, countdown: float = 0
+        self,
+        message_ids: list[int],
+        *,
+        queue: str | None = None,
+        countdown: float = 0,
+        retry: bool = True,
     ) -> None:
-        """Enqueue this task for each id, through one producer, and hold their leases.
+        """Enqueue this task for each id and hold their leases (delivery.leases).
 
-        Every enqueue of a message goes through here (delivery.leases). Raise the broker's
-        error; the leases are released then, as no task holds them.
+        Every enqueue of a message goes through here; many go through one producer (one
+        broker connection). ``retry=False`` fails at once when the broker is down (the
+        webhook must not wait). Raise the broker's error; the leases are released then, as
+        no task holds them.
         """
+        options = {"queue": queue, "countdown": countdown or None, "retry": retry}
         lease_hold(message_ids, queue_lease_seconds(countdown))
         try:
-            with self.app.producer_or_acquire() as producer:
+            if len(message_ids) == 1 or self.app.conf.task_always_eager:
+                # Eager (no broker), a task runs here and may enqueue the next reply: nested
+                # producers would drain the pool.
                 for message_id in message_ids:
-                    self.apply_async(
-                        args=[message_id],
-                        queue=queue,
-                        countdown=countdown or None,
-                        producer=producer,
-                        retry=False,
-                    )
+                    self.apply_async(args=[message_id], **options)
+            else:
+                with self.app.producer_or_acquire() as producer:
+                    for message_id in message_ids:
+                        self.apply_async(args=[message_id], producer=producer, **options)
         except Exception:
             for message_id in message_ids:
                 lease_release(message_id)
