@@ -201,9 +201,18 @@ CELERY_TASK_QUEUES = (Queue("replies"), Queue("celery"))
 CELERY_TASK_ROUTES = {"assistant.tasks.inbound_answer": {"queue": "replies"}}
 # ICE's 287(g) page is checked this often for a new list (assistant/ice_import, fetch_287g).
 ICE_FETCH_EVERY_HOURS = env_int("ICE_FETCH_EVERY_HOURS", 6, minimum=1)
+# How often a stranded outbound message (its task lost with a worker or with Redis's data) is
+# looked for: a cheap indexed query and one cache read per 1,000 unfinished messages.
+SMS_REQUEUE_EVERY_SECONDS = env_float("SMS_REQUEUE_EVERY_SECONDS", 5.0, minimum=1.0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "assistant.tasks.worker_heartbeat", "schedule": 60.0},
+    # Alerts whose sending stopped (and, a second time, stranded messages).
     "outbound-requeue-stale": {"task": "assistant.tasks.requeue_stale", "schedule": 60.0},
+    "outbound-requeue-stranded": {
+        "task": "assistant.tasks.outbound_requeue_stranded",
+        "schedule": SMS_REQUEUE_EVERY_SECONDS,
+    },
+    "outbound-close-sent": {"task": "assistant.tasks.outbound_close_sent", "schedule": 5 * 60.0},
     "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 60.0},
     "purge-expired": {"task": "assistant.tasks.purge_expired", "schedule": 24 * 60 * 60.0},
     "forum-reminders": {"task": "assistant.tasks.forum_reminders_send", "schedule": 15 * 60.0},
@@ -294,10 +303,16 @@ if SMS_PACE_HEADROOM >= 1:
 SMS_PACE_MAX_WAIT_SECONDS = env_float("SMS_PACE_MAX_WAIT_SECONDS", 2.0)
 SMS_RETRY_MAX_ATTEMPTS = env_int("SMS_RETRY_MAX_ATTEMPTS", 6, minimum=1)
 SMS_RETRY_BASE_DELAY_SECONDS = env_float("SMS_RETRY_BASE_DELAY_SECONDS", 10.0, minimum=0.01)
+# Twilio's 429 ("too many requests") is a wait, not a failed attempt; after this many a
+# message fails all the same.
+SMS_RATE_LIMIT_MAX_RETRIES = env_int("SMS_RATE_LIMIT_MAX_RETRIES", 12, minimum=1)
 TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 15.0, minimum=0.1)
-# A message still queued (or sending with an unknown outcome) this long after its last change
-# is put on the queue again by a periodic task: a Redis that lost its data loses no message.
+# A deliver task may wait this long on the broker's queue (behind an alert) before it counts
+# as lost. A task a worker has taken is re-queued seconds after that worker dies (its lease
+# is TWILIO_TIMEOUT_SECONDS and a margin); one that Redis lost, at once.
 SMS_REQUEUE_AFTER_SECONDS = env_int("SMS_REQUEUE_AFTER_SECONDS", 10 * 60, minimum=1)
+# A message sent this long ago without a final status callback is asked about at Twilio.
+SMS_SENT_CLOSE_AFTER_MINUTES = env_int("SMS_SENT_CLOSE_AFTER_MINUTES", 60, minimum=1)
 
 # Retention (see "What we store, and for how long" in README.md; purge_expired runs daily).
 CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 30, minimum=1)
@@ -307,6 +322,9 @@ INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 60, min
 INBOUND_DEDUPE_SECONDS = env_int("INBOUND_DEDUPE_SECONDS", 10 * 60, minimum=60)
 INBOUND_RETENTION_HOURS = env_int("INBOUND_RETENTION_HOURS", 24, minimum=1)
 OUTBOUND_RETENTION_DAYS = env_int("OUTBOUND_RETENTION_DAYS", 90, minimum=1)
+# An outbound message still unfinished this long after it was queued loses its number and
+# text whatever its state (unsent, it fails).
+OUTBOUND_UNSENT_RETENTION_HOURS = env_int("OUTBOUND_UNSENT_RETENTION_HOURS", 24, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,8 +1,10 @@
 """A small fake of Twilio's Messages API on loopback, for fault tests.
 
 It answers the way Twilio does (JSON bodies, error codes) and can be told to misbehave:
-each create request takes the next scripted answer, then "ok". It counts what it accepted,
-across every worker process, so tests can check that a message went out exactly once.
+each create request takes the next scripted answer, then "ok"; each look-up in the Messages
+list takes the next answer scripted with ``script_lookups``. It counts what it accepted,
+across every worker process, so tests can check that a message went out exactly once, and
+serves each accepted message by sid with the status set in ``statuses`` (else "sent").
 """
 
 import json
@@ -40,8 +42,12 @@ class FakeTwilio:
     def __init__(self):
         self.lock = threading.Lock()
         self.answers: deque[str] = deque()
+        self.lookup_answers: deque[str] = deque()
         self.accepted: list[dict] = []  # messages it took (each one would reach a phone)
         self.requests: list[tuple[float, str]] = []  # (time, answer) for every create
+        self.lookups: list[str] = []  # the answer to every look-up in the Messages list
+        self.fetched: list[str] = []  # the sid of every message fetched by sid
+        self.statuses: dict[str, tuple[str, int | None]] = {}  # sid -> (status, error code)
         self.release = threading.Event()
         self.hang_seconds = 30.0
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -64,6 +70,11 @@ class FakeTwilio:
     def script(self, *answers: str) -> None:
         with self.lock:
             self.answers.extend(answers)
+
+    def script_lookups(self, *answers: str) -> None:
+        """Queue answers ("500", "429") for the next look-ups in the Messages list."""
+        with self.lock:
+            self.lookup_answers.extend(answers)
 
     def _accept(self, form: dict) -> dict:
         record = {
@@ -125,8 +136,17 @@ class FakeTwilio:
 
             def do_GET(self):
                 url = urlsplit(self.path)
+                parts = url.path.rsplit("/", 1)
+                if url.path.endswith(".json") and parts[-1].startswith("SM"):
+                    return self._fetch(parts[-1].removesuffix(".json"))
                 if not url.path.endswith("/Messages.json"):
                     return self._send(404, {"code": 20404, "message": "Not found"})
+                with fake.lock:
+                    answer = fake.lookup_answers.popleft() if fake.lookup_answers else "ok"
+                    fake.lookups.append(answer)
+                if answer in ERRORS:
+                    status, body = ERRORS[answer]
+                    return self._send(status, {**body, "more_info": "", "status": status})
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 with fake.lock:
                     found = [
@@ -148,6 +168,17 @@ class FakeTwilio:
                         "end": len(found[:50]),
                     },
                 )
+
+            def _fetch(self, sid: str):
+                with fake.lock:
+                    fake.fetched.append(sid)
+                    record = next((m for m in fake.accepted if m["sid"] == sid), None)
+                    status, error_code = fake.statuses.get(sid, ("sent", None))
+                if record is None:
+                    return self._send(404, {"code": 20404, "message": "Not found", "status": 404})
+                resource = _resource(record)
+                resource.update(status=status, error_code=error_code)
+                return self._send(200, resource)
 
         return Handler
 

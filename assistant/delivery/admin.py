@@ -18,6 +18,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         "last_error_message",
         "created_at",
         "updated_at",
+        "finished_at",
     ]
     list_filter = ["status", "purpose", "channel", "language"]
     search_fields = ["twilio_sid"]
@@ -31,6 +32,8 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         "segments",
         "encoding",
         "attempts",
+        "rate_limits",
+        "lookups",
         "last_attempt_at",
         "outcome_unknown",
         "last_error_code",

@@ -12,16 +12,24 @@ class OutboundMessage(models.Model):
         queued ──▶ sending ──▶ sent ──▶ delivered
            │          │          ├────▶ undelivered
            │          │          └────▶ failed
-           └──────────┴───────────────▶ failed   (opted out, permanent error, retries used up)
+           └──────────┴───────────────▶ failed   (opted out, permanent error, retries or
+                                                  look-ups used up, expired unsent)
 
     The status only moves forward: a late "sent" callback after "delivered" changes nothing,
     and the three final statuses never change. ``sending`` means an attempt has started and
     may have reached Twilio; until its outcome is known (``outcome_unknown``) the message is
     looked up at Twilio before it is ever sent again, so a worker killed between Twilio
-    accepting the message and the sid being saved does not send it twice.
+    accepting the message and the sid being saved does not send it twice. ``lookups`` and
+    ``rate_limits`` count those look-ups and the attempts Twilio refused as too fast; both
+    are bounded, so no message stays ``sending``.
+
+    A message ``sent`` that gets no final status is asked about at Twilio after a while and
+    closed with Twilio's answer; when Twilio cannot say, it is closed as it is (``finished_at``
+    set, the reason in ``last_error_message``): it stays ``sent`` and is no longer followed.
 
     The recipient is kept only encrypted (and as a keyed hash, for opt-out checks), the body
-    only encrypted; all three are wiped when the message reaches a final status.
+    only encrypted; all three are wiped when the message reaches a final status, is closed,
+    or is still unfinished after OUTBOUND_UNSENT_RETENTION_HOURS (unsent, it then fails).
     """
 
     class Status(models.TextChoices):
@@ -84,6 +92,8 @@ class OutboundMessage(models.Model):
         _("Twilio sid"), max_length=64, unique=True, null=True, blank=True, default=None
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    rate_limits = models.PositiveSmallIntegerField(_("refused as too fast"), default=0)
+    lookups = models.PositiveSmallIntegerField(_("look-ups at Twilio"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     outcome_unknown = models.BooleanField(
         _("outcome of the last attempt unknown"),
@@ -128,7 +138,7 @@ class OutboundMessage(models.Model):
         return decrypt(self.body_encrypted) if self.body_encrypted else ""
 
     def wipe_personal_data(self) -> None:
-        """Forget the recipient and the text; called when the message reaches a final status."""
+        """Forget the recipient and the text; called when the message is finished with."""
         self.recipient_encrypted = ""
         self.recipient_hash = ""
         self.body_encrypted = ""

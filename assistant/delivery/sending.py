@@ -5,12 +5,17 @@ inbound webhook) and the ``deliver`` task, which calls ``outbound_deliver``. How
 never lost and never sent twice:
 
 - The row is written first and the task enqueued on commit; a task that is lost anyway (Redis
-  restarted without its data) is put back by ``outbound_requeue_stale``, on a schedule.
+  restarted without its data, a worker gone with the tasks it held) is put back within
+  seconds by ``outbound_requeue_stale``, on a schedule, once its lease ends (delivery.leases).
 - Before every provider call the message is marked ``sending`` with the attempt time and
   ``outcome_unknown``, committed. If the worker dies or the answer is lost, the next run finds
   that mark and looks the message up at the provider (``find_sent``) before sending again;
   while an attempt may still be in flight (``TWILIO_TIMEOUT_SECONDS`` plus a margin) it waits.
+  The look-up only takes a message created since that attempt began and not already another
+  of ours, and it is bounded: a message is never left ``sending``.
 - A message that has a provider sid is never sent again, and its status only moves forward.
+  A ``sent`` message that gets no final status callback is asked about later
+  (``outbound_close_sent``).
 
 No phone number or text is ever logged: log lines name the message id only.
 """
@@ -23,13 +28,14 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from assistant.delivery.backends import get_backend
 from assistant.delivery.backends.base import SmsError
+from assistant.delivery.leases import lease_hold, run_lease_seconds
 from assistant.delivery.models import OptOut, OutboundMessage
 from assistant.delivery.pacing import pace_reserve
 
@@ -121,7 +127,7 @@ def outbound_deliver(*, message_id: int) -> str:
     an opt-out or the last allowed attempt ends in ``failed``.
     """
     message = (
-        OutboundMessage.objects.annotate(earlier_reply_pending=_earlier_reply_pending())
+        OutboundMessage.objects.annotate(earlier_reply_pending=earlier_reply_pending())
         .filter(pk=message_id)
         .first()
     )
@@ -140,7 +146,7 @@ def outbound_deliver(*, message_id: int) -> str:
     return outcome
 
 
-def _earlier_reply_pending() -> Exists:
+def earlier_reply_pending() -> Exists:
     """Whether an earlier reply to the same number has not reached the provider yet.
 
     A resident's replies leave one after another, in the order they were written: with
@@ -175,11 +181,10 @@ def reply_release_next(message: OutboundMessage) -> int | None:
     )
     if next_id is not None:
         # By name: the deliver task imports this module. On commit: the next one must see
-        # this one's final state, or it would wait for it again.
+        # this one's final state, or it would wait for it again. Should the broker refuse
+        # it, outbound_requeue_stale enqueues it.
         deliver = current_app.tasks["assistant.tasks.deliver"]
-        transaction.on_commit(
-            lambda: deliver.apply_async(args=[next_id], queue=REPLIES_QUEUE), robust=True
-        )
+        transaction.on_commit(lambda: deliver.enqueue([next_id], queue=REPLIES_QUEUE), robust=True)
     return next_id
 
 
@@ -215,6 +220,17 @@ def _deliver(message: OutboundMessage) -> str:
         if message.opted_out:
             _fail(message, code=None, reason="The number opted out before it was sent.")
             return "opted-out"
+        if _attempts_used(message) >= settings.SMS_RETRY_MAX_ATTEMPTS:
+            # The last allowed attempt may have reached Twilio; the look-up said it did not.
+            _fail(
+                message,
+                code=message.last_error_code,
+                reason=(
+                    f"Gave up after {message.attempts} attempts (the last one did not reach "
+                    f"Twilio). Last error: {message.last_error_message}"
+                ),
+            )
+            return "failed"
         message.attempts += 1
         message.last_attempt_at = timezone.now()
         message.outcome_unknown = True
@@ -222,6 +238,8 @@ def _deliver(message: OutboundMessage) -> str:
         message.save()
         to, body = message.recipient(), message.body()
 
+    # The call may take a connect and a read timeout: the lease covers both.
+    lease_hold(message_id, run_lease_seconds())
     status_callback = settings.PUBLIC_BASE_URL + reverse("sms_status")
     try:
         sent = backend.send(
@@ -232,12 +250,42 @@ def _deliver(message: OutboundMessage) -> str:
         if countdown is None:
             return "failed"
         raise DeliveryRetry(countdown, str(exc)) from None
-    _record_sid(message_id, sent.sid)
+    # Twilio's answer names the message it created: it is ours whatever a look-up took.
+    if not _record_sid(message_id, sent.sid):
+        _record_sid_held_elsewhere(message_id, sent.sid)
     return "sent"
 
 
+def _attempts_used(message: OutboundMessage) -> int:
+    """Return the attempts that count against SMS_RETRY_MAX_ATTEMPTS (429s do not)."""
+    return message.attempts - message.rate_limits
+
+
+class _SidsOfOtherMessages:
+    """The sids already saved on another of our messages; a look-up never takes one of them.
+
+    A container the backend asks about each candidate it finds: one indexed query each, and
+    only for the few messages that match the number, the text and the time.
+    """
+
+    def __init__(self, message_id: int):
+        self.message_id = message_id
+        self.taken: set[str] = set()
+
+    def __contains__(self, sid: object) -> bool:
+        if sid in self.taken:
+            return True
+        return OutboundMessage.objects.filter(twilio_sid=sid).exclude(pk=self.message_id).exists()
+
+
 def _settle_unknown_attempt(message: OutboundMessage, backend) -> str | None:
-    """Find out whether the last attempt reached the provider; return an outcome if it did."""
+    """Find out whether the last attempt reached the provider; return an outcome if it did.
+
+    Found: its sid is saved and the message is sent. Not found: the attempt is known not to
+    have reached Twilio and None is returned (the caller may send again). Look-ups are
+    counted; after 2 × SMS_RETRY_MAX_ATTEMPTS the message fails rather than risk a second
+    copy, so it never stays ``sending``.
+    """
     started = message.last_attempt_at or message.updated_at
     in_flight_until = started + _lease()
     now = timezone.now()
@@ -245,14 +293,34 @@ def _settle_unknown_attempt(message: OutboundMessage, backend) -> str | None:
         raise DeliveryDeferred(
             (in_flight_until - now).total_seconds(), "the last attempt may still be in flight"
         )
-    try:
-        found = backend.find_sent(to=message.recipient(), body=message.body(), since=started)
-    except SmsError as exc:
-        raise DeliveryRetry(_backoff(message.attempts), str(exc)) from None
-    if found:
-        logger.info("Message %s was accepted by the last attempt; not sending again.", message.pk)
-        _record_sid(message.pk, found.sid)
-        return "found"
+    if message.lookups >= 2 * settings.SMS_RETRY_MAX_ATTEMPTS:
+        return _fail_unsettled(message.pk, started=started)
+    OutboundMessage.objects.filter(pk=message.pk).update(lookups=F("lookups") + 1)
+    lease_hold(message.pk, run_lease_seconds())
+    taken = _SidsOfOtherMessages(message.pk)
+    for _ in range(3):
+        try:
+            found = backend.find_sent(
+                to=message.recipient(),
+                body=message.body(),
+                since=started,
+                # Twilio creates it while our request is open: not after the attempt's lease.
+                until=in_flight_until,
+                exclude_sids=taken,
+            )
+        except SmsError as exc:
+            raise DeliveryRetry(_backoff(message.lookups + 1), str(exc)) from None
+        if not found:
+            break
+        if _record_sid(message.pk, found.sid):
+            logger.info(
+                "Message %s was accepted by the last attempt; not sending again.", message.pk
+            )
+            return "found"
+        # Another message saved that sid between the look-up and now: not ours.
+        taken.taken.add(found.sid)
+    else:
+        raise DeliveryRetry(_backoff(message.lookups + 1), "the look-up kept finding taken sids")
     with transaction.atomic():
         locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
         if locked.last_attempt_at == message.last_attempt_at and not locked.twilio_sid:
@@ -261,25 +329,52 @@ def _settle_unknown_attempt(message: OutboundMessage, backend) -> str | None:
     return None
 
 
-def _record_sid(message_id: int, sid: str) -> None:
-    """Save the provider's sid; the status moves to sent (forward only)."""
-    if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
-        # The usual case, in one statement: no callback came before the sid was saved.
-        # The CASE keeps the status forward-only (a final status is never touched).
-        OutboundMessage.objects.filter(pk=message_id).update(
-            twilio_sid=sid,
-            outcome_unknown=False,
-            status=Case(
-                When(status__in=[Status.QUEUED, Status.SENDING], then=Value(Status.SENT)),
-                default=F("status"),
-            ),
-            updated_at=timezone.now(),
-        )
-        logger.info("Message %s handed to the provider as %s.", message_id, sid)
+@transaction.atomic
+def _fail_unsettled(message_id: int, *, started) -> str:
+    message = OutboundMessage.objects.select_for_update().get(pk=message_id)
+    if message.twilio_sid or message.is_final:
+        return "already-sent"
+    _fail(
+        message,
+        code=message.last_error_code,
+        reason=(
+            f"Could not find out at Twilio whether the attempt of {started:%Y-%m-%d %H:%M:%S} "
+            f"reached it ({message.lookups} look-ups); not sent again, so that it is never "
+            f"sent twice. Last error: {message.last_error_message}"
+        ),
+    )
+    return "failed"
+
+
+def _record_sid(message_id: int, sid: str) -> bool:
+    """Save the provider's sid; the status moves to sent (forward only).
+
+    Return False, and change nothing, when another message already holds that sid.
+    """
+    try:
         if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
-            return
-        # A callback came in while the sid was being saved: apply it now.
-    _record_sid_with_pending_status(message_id, sid)
+            # The usual case, in one statement: no callback came before the sid was saved.
+            # The CASE keeps the status forward-only (a final status is never touched). The
+            # savepoint keeps a caller's transaction usable if the sid is taken.
+            with transaction.atomic():
+                OutboundMessage.objects.filter(pk=message_id).update(
+                    twilio_sid=sid,
+                    outcome_unknown=False,
+                    status=Case(
+                        When(status__in=[Status.QUEUED, Status.SENDING], then=Value(Status.SENT)),
+                        default=F("status"),
+                    ),
+                    updated_at=timezone.now(),
+                )
+            logger.info("Message %s handed to the provider as %s.", message_id, sid)
+            if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+                return True
+            # A callback came in while the sid was being saved: apply it now.
+        _record_sid_with_pending_status(message_id, sid)
+    except IntegrityError:
+        logger.warning("Message %s: sid %s already belongs to another message.", message_id, sid)
+        return False
+    return True
 
 
 @transaction.atomic
@@ -299,9 +394,38 @@ def _record_sid_with_pending_status(message_id: int, sid: str) -> None:
     logger.info("Message %s handed to the provider as %s.", message_id, sid)
 
 
+def _record_sid_held_elsewhere(message_id: int, sid: str) -> None:
+    """Record that Twilio took message ``message_id`` as ``sid``, which another message holds.
+
+    Only a look-up can have given another message that sid (it took this one's Twilio message
+    for its own: the same text to the same number). This one was accepted all the same: it is
+    marked sent, without a sid, and says why; ``outbound_close_sent`` later closes it.
+    """
+    holder = OutboundMessage.objects.filter(twilio_sid=sid).values_list("pk", flat=True).first()
+    OutboundMessage.objects.filter(pk=message_id).update(
+        outcome_unknown=False,
+        status=Case(
+            When(status__in=[Status.QUEUED, Status.SENDING], then=Value(Status.SENT)),
+            default=F("status"),
+        ),
+        last_error_message=(
+            f"Twilio accepted it as {sid}, which message #{holder} had already taken in a "
+            "look-up (the same text to the same number)."
+        )[:255],
+        updated_at=timezone.now(),
+    )
+    logger.warning("Message %s sent as %s, a sid message %s holds.", message_id, sid, holder)
+
+
 @transaction.atomic
 def _record_error(message_id: int, exc: SmsError) -> float | None:
-    """Record a failed attempt; return the countdown before a retry, or None if it failed."""
+    """Record a failed attempt; return the countdown before a retry, or None if it failed.
+
+    A rate limit (429) is a wait, not a failed attempt: Twilio did not take the message, and
+    a burst of 429s must not fail a resident's first reply and let the next one through. Rate
+    limits have a budget of their own (SMS_RATE_LIMIT_MAX_RETRIES). The last allowed attempt,
+    when its answer was lost, is looked up before the message is given up.
+    """
     message = OutboundMessage.objects.select_for_update().get(pk=message_id)
     message.last_error_code = exc.code
     message.last_error_message = str(exc)[:255]
@@ -311,13 +435,29 @@ def _record_error(message_id: int, exc: SmsError) -> float | None:
             _record_carrier_opt_out(message)
         _fail(message, code=exc.code, reason=str(exc))
         return None
-    if message.attempts >= settings.SMS_RETRY_MAX_ATTEMPTS:
-        _fail(
-            message,
-            code=exc.code,
-            reason=f"Gave up after {message.attempts} attempts. Last error: {exc}",
-        )
-        return None
+    if exc.rate_limited:
+        message.rate_limits += 1
+        if message.rate_limits > settings.SMS_RATE_LIMIT_MAX_RETRIES:
+            _fail(
+                message,
+                code=exc.code,
+                reason=f"Twilio refused it as too fast {message.rate_limits} times. {exc}",
+            )
+            return None
+        countdown = _backoff(message.rate_limits)
+    elif _attempts_used(message) >= settings.SMS_RETRY_MAX_ATTEMPTS:
+        if not exc.maybe_accepted:
+            _fail(
+                message,
+                code=exc.code,
+                reason=f"Gave up after {message.attempts} attempts. Last error: {exc}",
+            )
+            return None
+        # Twilio may have taken it: look it up once the attempt cannot be in flight any more;
+        # sent if found, failed if not (see _deliver).
+        countdown = _lease().total_seconds()
+    else:
+        countdown = _backoff(_attempts_used(message))
     message.save()
     logger.warning(
         "Message %s attempt %d failed (code %s), will retry: %s",
@@ -326,7 +466,7 @@ def _record_error(message_id: int, exc: SmsError) -> float | None:
         exc.code,
         exc,
     )
-    return _backoff(message.attempts)
+    return countdown
 
 
 def _record_carrier_opt_out(message: OutboundMessage) -> None:

@@ -1,15 +1,14 @@
 """Queue outbound messages: the way every reply and alert leaves (see delivery.sending)."""
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from assistant.delivery.backends import get_backend
 from assistant.delivery.broker import broker_state
 from assistant.delivery.models import OutboundMessage
+from assistant.delivery.recovery import outbound_requeue_stale
 from assistant.delivery.segments import count_segments
 from assistant.delivery.sending import REPLIES_QUEUE
 from assistant.delivery.tasks import deliver
@@ -55,10 +54,8 @@ def outbound_queue(
         to=to, body=body, purpose=purpose, language=language, sender=get_backend().sender_for(to)
     )
     message.save()
-    if purpose == OutboundMessage.REPLY:
-        transaction.on_commit(lambda: _enqueue(deliver, message.pk), robust=True)
-    else:
-        deliver.delay_on_commit(message.pk)
+    queue = REPLIES_QUEUE if purpose == OutboundMessage.REPLY else None
+    transaction.on_commit(lambda: _enqueue([message.pk], queue=queue), robust=True)
     return message
 
 
@@ -94,20 +91,18 @@ def outbound_queue_many(*, messages: list[tuple], purpose: str = "reply") -> lis
         rows.append(row)
     OutboundMessage.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: _enqueue_many(deliver, ids), robust=True)
+    transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return rows
 
 
-def _enqueue_many(task, message_ids: list[int]) -> None:
-    """Enqueue ``task`` for each id through one producer (one broker connection)."""
+def _enqueue(message_ids: list[int], *, queue: str | None = None) -> None:
+    """Enqueue the deliver task for each id through one producer (one broker connection)."""
     try:
-        with task.app.producer_or_acquire() as producer:
-            for message_id in message_ids:
-                task.apply_async(args=[message_id], producer=producer, retry=False)
+        deliver.enqueue(message_ids, queue=queue, retry=False)
     except Exception:
         # The rows are committed as queued; outbound_requeue_stale will enqueue them again.
         logger.exception(
-            "Could not enqueue %d message(s); they will be re-queued later.", len(message_ids)
+            "Could not enqueue %d message(s); they will be re-queued shortly.", len(message_ids)
         )
 
 
@@ -138,7 +133,7 @@ def replies_dispatch(
             # Only the first: each reply, once sent, hands the next to a worker, so they
             # arrive in order (see delivery.sending.reply_release_next).
             first = messages[0].pk
-            transaction.on_commit(lambda: _enqueue(deliver, first), robust=True)
+            transaction.on_commit(lambda: _enqueue([first], queue=REPLIES_QUEUE), robust=True)
         return []
     now = timezone.now()
     with transaction.atomic():
@@ -170,38 +165,9 @@ def replies_dispatch(
     return bodies
 
 
-def _enqueue(task, message_id: int) -> None:
-    try:
-        task.apply_async(args=[message_id], retry=False, queue=REPLIES_QUEUE)
-    except Exception:
-        # The row is committed as queued; outbound_requeue_stale will enqueue it again.
-        logger.exception("Could not enqueue message %s; it will be re-queued later.", message_id)
-
-
-def outbound_requeue_stale(*, older_than: timedelta | None = None) -> int:
-    """Enqueue again every message that has waited too long without a final answer.
-
-    Covers a task lost with Redis's data, or a worker killed while the broker would only
-    redeliver after its visibility timeout. Safe because delivery is idempotent. Return how
-    many were re-queued.
-    """
-
-    if older_than is None:
-        older_than = timedelta(seconds=settings.SMS_REQUEUE_AFTER_SECONDS)
-    cutoff = timezone.now() - older_than
-    stale = dict(
-        OutboundMessage.objects.filter(
-            channel=OutboundMessage.Channel.API,
-            status__in=[Status.QUEUED, Status.SENDING],
-            twilio_sid__isnull=True,
-            updated_at__lt=cutoff,
-        ).values_list("pk", "purpose")[:1000]
-    )
-    if not stale:
-        return 0
-    OutboundMessage.objects.filter(pk__in=stale).update(updated_at=timezone.now())
-    for message_id, purpose in stale.items():
-        queue = REPLIES_QUEUE if purpose == OutboundMessage.REPLY else None
-        deliver.apply_async(args=[message_id], queue=queue)
-    logger.info("Re-queued %d stale message(s).", len(stale))
-    return len(stale)
+__all__ = [
+    "outbound_queue",
+    "outbound_queue_many",
+    "outbound_requeue_stale",  # from delivery.recovery, where the beat task finds it
+    "replies_dispatch",
+]

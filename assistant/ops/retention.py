@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assistant.delivery.models import OutboundMessage
+from assistant.delivery.recovery import outbound_expire
 from assistant.sms.models import Conversation, InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class PurgeReport:
     inbound: int
     outbound_wiped: int
     outbound_deleted: int
+    outbound_expired: int = 0
 
 
 @transaction.atomic
@@ -33,7 +35,10 @@ def purge_expired() -> PurgeReport:
     - inbound records once answered (after INBOUND_DEDUPE_SECONDS: their sid only serves to
       ignore Twilio's retries), and any older than INBOUND_RETENTION_HOURS anyway;
     - outbound recipients and bodies of messages in a final status (delivery wipes them as it
-      goes; this catches stragglers), and outbound rows older than OUTBOUND_RETENTION_DAYS.
+      goes; this catches stragglers), and outbound rows older than OUTBOUND_RETENTION_DAYS;
+    - the recipient and body of any outbound message still unfinished
+      OUTBOUND_UNSENT_RETENTION_HOURS after it was queued, whatever its state: an unsent one
+      can no longer be sent and fails, saying so (``outbound_expire``).
     """
     now = timezone.now()
     conversations, _d = Conversation.objects.filter(
@@ -50,7 +55,8 @@ def purge_expired() -> PurgeReport:
         (answered & Q(received_at__lt=dedupe_cutoff))
         | Q(received_at__lt=now - timedelta(hours=settings.INBOUND_RETENTION_HOURS))
     ).delete()
-    outbound_wiped = (
+    outbound_expired = outbound_expire()
+    outbound_wiped = outbound_expired + (
         OutboundMessage.objects.filter(status__in=OutboundMessage.FINAL_STATUSES)
         .exclude(recipient_encrypted="", recipient_hash="", body_encrypted="")
         .update(recipient_encrypted="", recipient_hash="", body_encrypted="")
@@ -58,6 +64,6 @@ def purge_expired() -> PurgeReport:
     outbound_deleted, _d = OutboundMessage.objects.filter(
         created_at__lt=now - timedelta(days=settings.OUTBOUND_RETENTION_DAYS)
     ).delete()
-    report = PurgeReport(conversations, inbound, outbound_wiped, outbound_deleted)
+    report = PurgeReport(conversations, inbound, outbound_wiped, outbound_deleted, outbound_expired)
     logger.info("purge_expired: %s", report)
     return report

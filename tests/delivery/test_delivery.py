@@ -5,6 +5,7 @@ Tests with real workers are in test_delivery_worker.py; the contract with Twilio
 OpenAPI spec is in test_delivery_contract.py.
 """
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from assistant.models import OptOut, OutboundMessage
 from assistant.privacy import phone_hash
 from tests.factories import UserFactory
 from tests.sms_signing import signed_post
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +137,8 @@ def test_an_answer_lost_after_twilio_took_the_message_does_not_send_it_twice(
 def test_server_errors_until_the_limit_end_in_failed_with_the_error(twilio_env, fake_twilio):
     fake_twilio.script("500", "500", "500", "500", "500")
     message = outbound_queue(to=NUMBER, body=BODY)
-    for _ in range(4):
+    # Four attempts, then the look-up that shows the last one did not reach Twilio either.
+    for _ in range(5):
         try:
             outbound_deliver(message_id=message.pk)
         except DeliveryRetry:
@@ -376,3 +379,183 @@ def test_an_alert_does_not_wait_for_an_unsent_reply_to_the_same_number(twilio_en
     outbound_queue(to=NUMBER, body="A reply still queued.")
     alert = outbound_queue(to=NUMBER, body="An alert.", purpose="alert")
     assert outbound_deliver(message_id=alert.pk) == "sent"
+
+
+@pytest.fixture
+def clock():
+    """A clock the test moves on, past an attempt's lease (the fake Twilio's clock too)."""
+    with time_machine.travel(timezone.now(), tick=True) as traveller:
+        yield traveller
+
+
+def later(clock) -> None:
+    """Move past the last attempt's lease: its answer can no longer be on its way."""
+    clock.shift(timedelta(seconds=30))
+
+
+def test_a_lost_answer_is_matched_to_its_own_message_not_an_identical_earlier_one(
+    twilio_env, fake_twilio, clock
+):
+    first = outbound_queue(to=NUMBER, body=BODY, purpose="alert")
+    assert outbound_deliver(message_id=first.pk) == "sent"
+    second = outbound_queue(to=NUMBER, body=BODY, purpose="alert")
+    fake_twilio.script("ok-not-json")  # Twilio takes the second; its answer is unreadable
+    with pytest.raises(DeliveryRetry):
+        outbound_deliver(message_id=second.pk)
+    later(clock)
+    assert outbound_deliver(message_id=second.pk) == "found"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert [first.twilio_sid, second.twilio_sid] == [m["sid"] for m in fake_twilio.accepted]
+    assert (second.status, second.attempts, second.lookups) == (Status.SENT, 1, 1)
+
+
+def test_a_lost_attempt_never_takes_the_sid_of_an_identical_earlier_message(
+    twilio_env, fake_twilio, clock
+):
+    # The same reply twice within a minute: the second attempt's answer is a 502 and
+    # Twilio did not take it. Its look-up finds only the first one, which is not its own.
+    first = outbound_queue(to=NUMBER, body=BODY, purpose="alert")
+    assert outbound_deliver(message_id=first.pk) == "sent"
+    second = outbound_queue(to=NUMBER, body=BODY, purpose="alert")
+    fake_twilio.script("not-json")
+    with pytest.raises(DeliveryRetry):
+        outbound_deliver(message_id=second.pk)
+    later(clock)
+    assert outbound_deliver(message_id=second.pk) == "sent"
+    second.refresh_from_db()
+    assert second.status == Status.SENT and not second.outcome_unknown
+    assert [m["body"] for m in fake_twilio.accepted] == [BODY, BODY]
+    assert second.twilio_sid == fake_twilio.accepted[1]["sid"]
+
+
+def test_a_twilio_message_created_before_the_attempt_began_is_not_its_own(twilio_env, fake_twilio):
+    # Sent by an earlier attempt whose sid was lost too (the row below has none), minutes
+    # before this attempt: not this attempt's message.
+    earlier = outbound_queue(to=NUMBER, body=BODY, purpose="alert")
+    fake_twilio.script("ok-not-json")
+    with pytest.raises(DeliveryRetry):
+        outbound_deliver(message_id=earlier.pk)
+    later = outbound_queue(to=NUMBER, body=BODY, purpose="alert")
+    fake_twilio.script("not-json")
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        with pytest.raises(DeliveryRetry):
+            outbound_deliver(message_id=later.pk)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert outbound_deliver(message_id=later.pk) == "sent"
+        assert outbound_deliver(message_id=earlier.pk) == "found"
+    earlier.refresh_from_db()
+    later.refresh_from_db()
+    assert earlier.twilio_sid == fake_twilio.accepted[0]["sid"]
+    assert later.twilio_sid == fake_twilio.accepted[1]["sid"]
+
+
+def test_look_ups_that_keep_failing_end_in_failed_without_a_second_send(
+    twilio_env, fake_twilio, settings, clock
+):
+    fake_twilio.script("hang")
+    fake_twilio.hang_seconds = 3  # longer than TWILIO_TIMEOUT_SECONDS (1.5)
+    message = outbound_queue(to=NUMBER, body=BODY)
+    with pytest.raises(DeliveryRetry):
+        outbound_deliver(message_id=message.pk)
+    fake_twilio.script_lookups(*["500"] * 100)
+    outcomes = []
+    for _ in range(20):
+        later(clock)
+        try:
+            outcomes.append(outbound_deliver(message_id=message.pk))
+            break
+        except DeliveryRetry:
+            outcomes.append("retry")
+    message.refresh_from_db()
+    assert outcomes[-1] == "failed"
+    assert message.status == Status.FAILED
+    assert message.lookups == 2 * settings.SMS_RETRY_MAX_ATTEMPTS
+    assert "Could not find out at Twilio" in message.last_error_message
+    assert message.body_encrypted == "" and message.recipient_encrypted == ""
+    assert len(fake_twilio.requests) == 1  # never sent again
+
+
+def test_a_last_attempt_whose_answer_was_lost_is_looked_up_and_sent_if_found(
+    twilio_env, fake_twilio, clock
+):
+    fake_twilio.script("500", "500", "500", "ok-not-json")
+    message = outbound_queue(to=NUMBER, body=BODY)
+    outcomes = []
+    for _ in range(6):
+        later(clock)
+        try:
+            outcomes.append(outbound_deliver(message_id=message.pk))
+            break
+        except DeliveryRetry:
+            outcomes.append("retry")
+    assert outcomes == ["retry"] * 4 + ["found"]
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 4)
+    assert message.twilio_sid == fake_twilio.accepted[0]["sid"]
+
+
+def test_rate_limits_wait_without_using_up_the_attempts(twilio_env, fake_twilio):
+    fake_twilio.script(*["429"] * 6)  # more 429s than SMS_RETRY_MAX_ATTEMPTS (4)
+    message = outbound_queue(to=NUMBER, body=BODY)
+    assert deliver_until_done(message.pk) == ["retry"] * 6 + ["sent"]
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.rate_limits) == (Status.SENT, 7, 6)
+
+
+def test_rate_limits_have_a_bound_of_their_own(twilio_env, fake_twilio, settings):
+    settings.SMS_RATE_LIMIT_MAX_RETRIES = 3
+    fake_twilio.script(*["429"] * 10)
+    message = outbound_queue(to=NUMBER, body=BODY)
+    assert deliver_until_done(message.pk) == ["retry"] * 3 + ["failed"]
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    assert "too fast 4 times" in message.last_error_message
+    assert message.last_error_code == 20429
+
+
+def queued_row(body: str, purpose: str = "alert") -> OutboundMessage:
+    """Return a committed queued message whose task was never enqueued."""
+    message = OutboundMessage(sender="+15005550006", segments=1, purpose=purpose)
+    message.set_recipient(NUMBER)
+    message.set_body(body)
+    message.save()
+    return message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sid_another_message_took_in_a_look_up_leaves_neither_stuck(
+    twilio_env, fake_twilio, settings
+):
+    settings.TWILIO_TIMEOUT_SECONDS = 10
+    fake_twilio.script("hang")  # Twilio takes it and answers when the test says so
+    taker, message = queued_row(BODY), queued_row(BODY)  # no task: this test runs them
+    outcome = []
+
+    def send():
+        try:
+            outcome.append(outbound_deliver(message_id=message.pk))
+        finally:
+            connection.close()
+
+    sending = threading.Thread(target=send)
+    sending.start()
+    try:
+        wait_for(lambda: fake_twilio.accepted, timeout=10)
+        # Meanwhile another message's look-up took that Twilio message for its own.
+        OutboundMessage.objects.filter(pk=taker.pk).update(
+            twilio_sid=fake_twilio.accepted[0]["sid"], status=Status.SENT
+        )
+    finally:
+        fake_twilio.release.set()
+        sending.join(30)
+    assert outcome == ["sent"]
+    message.refresh_from_db()
+    assert (message.status, message.twilio_sid, message.outcome_unknown) == (
+        Status.SENT,
+        None,
+        False,
+    )
+    assert f"message #{taker.pk} had already taken" in message.last_error_message
+    assert outbound_requeue_stale(older_than=timedelta(0)) == 0  # nothing left to send
+    assert len(fake_twilio.accepted) == 1

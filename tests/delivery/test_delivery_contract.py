@@ -12,6 +12,7 @@ import pytest
 
 from assistant.delivery.backends.base import SmsError
 from assistant.delivery.backends.twilio import TwilioBackend
+from assistant.delivery.sending import CALLBACK_STATUSES
 from assistant.delivery.services import outbound_queue
 from assistant.models import OutboundMessage
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
@@ -81,3 +82,14 @@ def test_the_lookup_before_a_resend_is_a_request_the_spec_allows(prism_settings)
     assert [v for v in violations if v["location"][0] != "response"] == []
     assert response.status_code in (200, 500)
     assert found is None
+
+
+def test_fetching_a_status_to_close_a_message_is_a_request_the_spec_allows(prism_settings):
+    backend = TwilioBackend()
+    answer = backend.fetch_status(sid="SM" + "0123456789abcdef" * 2)
+    response = backend.client.http_client._test_only_last_response
+    violations = json.loads(response.headers.get("sl-violations", "[]"))
+    assert violations == []
+    assert response.status_code == 200
+    # Prism answers with the spec's example: a status of Twilio's, which we can map.
+    assert answer is not None and answer.status in CALLBACK_STATUSES

@@ -1,7 +1,9 @@
 """Delivery through real Celery workers on Redis, against the fake Twilio server.
 
-A worker killed mid-send, Redis restarted during a burst, and a thousand messages through two
-workers: every message reaches the fake Twilio exactly once, at no more than the pace.
+A worker killed mid-send (its process, or the whole worker), a message re-queued while its
+task still runs, Redis restarted during a burst, a burst of 429s under residents' replies,
+and a thousand messages through two workers: every message reaches the fake Twilio exactly
+once, at no more than the pace, and each resident's replies in the order they were written.
 """
 
 import os
@@ -9,12 +11,14 @@ import signal
 import socket
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
-from assistant.delivery.services import outbound_queue, outbound_requeue_stale
+from assistant.delivery.leases import lease_release
+from assistant.delivery.services import outbound_queue, outbound_requeue_stale, replies_dispatch
 from assistant.models import OutboundMessage
 from tests.support.services import require_service, wait_for
 
@@ -105,6 +109,101 @@ def test_a_worker_killed_mid_send_sends_exactly_once(start_celery_worker, twilio
     assert_each_sent_exactly_once(fake_twilio, 1)
 
 
+def test_a_whole_worker_killed_mid_send_is_taken_up_by_another_within_seconds_once(
+    start_celery_worker, twilio_env, fake_twilio
+):
+    env = {**twilio_env, "TWILIO_TIMEOUT_SECONDS": "3"}
+    worker = start_celery_worker(**env)
+    fake_twilio.script("hang")  # Twilio takes the message; its answer never arrives
+    message = outbound_queue(to="+15551230001", body="Taken up by the next worker.")
+    wait_for(lambda: fake_twilio.accepted, timeout=60, message="the send never started")
+    # The whole worker dies at once: nothing goes back to Redis before its visibility
+    # timeout (hours). Only the message's lease tells that its task is gone.
+    os.killpg(worker.process.pid, signal.SIGKILL)
+    worker.process.wait()
+    killed = time.monotonic()
+    fake_twilio.release.set()
+    start_celery_worker(**env)
+
+    def settled():
+        outbound_requeue_stale()  # what beat does every SMS_REQUEUE_EVERY_SECONDS
+        return OutboundMessage.objects.get(pk=message.pk).status == Status.SENT
+
+    wait_for(
+        settled,
+        timeout=120,
+        interval=1,
+        message=lambda: f"never taken up: {OutboundMessage.objects.filter(pk=message.pk).values()}",
+    )
+    print(f"\ntaken up and settled {time.monotonic() - killed:.1f} s after the kill")
+    message.refresh_from_db()
+    assert message.twilio_sid == fake_twilio.accepted[0]["sid"]  # found, not sent again
+    assert (message.attempts, message.lookups) == (1, 1)
+    assert len(fake_twilio.requests) == 1
+    assert_each_sent_exactly_once(fake_twilio, 1)
+
+
+def test_a_message_requeued_while_its_task_still_runs_is_sent_once(
+    start_celery_worker, twilio_env, fake_twilio
+):
+    worker = start_celery_worker(concurrency=2, **{**twilio_env, "TWILIO_TIMEOUT_SECONDS": "10"})
+    fake_twilio.hang_seconds = 3  # Twilio answers, slowly
+    fake_twilio.script("hang")
+    message = outbound_queue(to="+15551230001", body="One task too many.")
+    wait_for(lambda: fake_twilio.accepted, timeout=60, message="the send never started")
+    # Its lease lost (a cache flushed, say): the next look for stranded work re-queues it
+    # while the first task is still waiting for Twilio's answer.
+    lease_release(message.pk)
+    assert outbound_requeue_stale(older_than=timedelta(0)) == 1
+    wait_for(
+        lambda: worker.log().count("'already-sent'") >= 1,
+        timeout=90,
+        message=lambda: f"the second task never finished:\n{worker.log()[-3000:]}",
+    )
+    message.refresh_from_db()
+    assert message.status == Status.SENT and message.attempts == 1
+    assert len(fake_twilio.requests) == 1
+    assert_each_sent_exactly_once(fake_twilio, 1)
+
+
+def received_by(fake_twilio, number: str) -> list[str]:
+    return [
+        m["body"]
+        for m in sorted(fake_twilio.accepted, key=lambda m: m["time"])
+        if m["to"] == number
+    ]
+
+
+def test_replies_reach_twilio_in_order_through_a_burst_of_429s(
+    start_celery_worker, twilio_env, fake_twilio
+):
+    start_celery_worker(concurrency=2, **twilio_env)
+    start_celery_worker(concurrency=2, **twilio_env)
+    # Twilio refuses the first 60 requests as too fast (20429), more than SMS_RETRY_MAX_ATTEMPTS
+    # (4) for some replies, then takes every one.
+    fake_twilio.script(*["429"] * 60)
+    written: dict[str, list[str]] = {}
+    for turn in range(2):  # each resident texts twice; each text gets three replies
+        for number in numbers(10):
+            bodies = [f"Turn {turn}, reply {index}." for index in range(3)]
+            replies_dispatch(to=number, bodies=bodies, language="en")
+            written.setdefault(number, []).extend(bodies)
+    total = sum(len(bodies) for bodies in written.values())
+
+    def settled():
+        outbound_requeue_stale()  # beat runs it all along; it must not reorder anything
+        return len(fake_twilio.accepted) >= total or statuses().get(Status.FAILED)
+
+    wait_for(settled, timeout=240, interval=1, message=lambda: f"not all sent: {statuses()}")
+    assert statuses() == {Status.SENT: total}
+    for number, bodies in written.items():
+        assert received_by(fake_twilio, number) == bodies, number
+    assert len(fake_twilio.accepted) == total
+    refused = [answer for _t, answer in fake_twilio.requests].count("429")
+    most = max(OutboundMessage.objects.values_list("rate_limits", flat=True))
+    print(f"\n{refused} requests refused as too fast; at most {most} for one reply")
+
+
 def test_a_thousand_messages_from_two_workers_keep_to_the_pace(
     start_celery_worker, twilio_env, fake_twilio, settings
 ):
@@ -178,6 +277,11 @@ def test_redis_restarted_during_a_burst_delivers_every_message_once(
     from config.celery import app
 
     settings.REDIS_URL = private_redis.url
+    # One Redis for the broker and the cache, as in production: the delivery leases are
+    # in the cache, and a restart that loses the queues loses them too.
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": private_redis.url},
+    }
     app.conf.broker_url = private_redis.url
     app._pool = None  # the producer pool connects to the private Redis from now on
     app.amqp._producer_pool = None
@@ -191,11 +295,16 @@ def test_redis_restarted_during_a_burst_delivers_every_message_once(
         private_redis.start()
 
         def settled():
-            # What beat does every minute, sooner: re-queue what the restart stranded.
-            outbound_requeue_stale(older_than=__import__("datetime").timedelta(seconds=5))
+            # What beat does every few seconds: re-queue what the restart stranded.
+            outbound_requeue_stale()
             return statuses().get(Status.SENT) == 200
 
-        wait_for(settled, timeout=90, interval=2, message=f"not all sent: {statuses()}")
+        def state() -> str:
+            broker = redis.Redis.from_url(private_redis.url)
+            lengths = {q: broker.llen(q) for q in ("replies", "celery", "ae.undeliver")}
+            return f"not all sent: {statuses()}; broker queues {lengths}"
+
+        wait_for(settled, timeout=90, interval=2, message=state)
         assert_each_sent_exactly_once(fake_twilio, 200)
     finally:
         app.conf.broker_url = os.environ["REDIS_URL"]

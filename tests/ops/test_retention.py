@@ -1,6 +1,7 @@
 """purge_expired with a frozen clock, and rotating PHONE_HASH_KEY."""
 
 import datetime
+from io import StringIO
 
 import pytest
 import time_machine
@@ -72,6 +73,41 @@ def test_a_text_still_waiting_for_its_worker_is_not_purged_before_it_is_answered
         clock.shift(datetime.timedelta(minutes=30))
         call_command("purge_expired")
         assert InboundMessage.objects.filter(pk=waiting.pk).exists()
+
+
+def test_an_unfinished_message_loses_its_number_and_text_on_schedule_whatever_its_state(
+    settings,
+):
+    settings.OUTBOUND_UNSENT_RETENTION_HOURS = 24
+
+    def stored(status: str, **fields) -> OutboundMessage:
+        message = OutboundMessage(status=status, purpose="alert", **fields)
+        message.set_recipient(NUMBER)
+        message.set_body("An alert nobody could send.")
+        message.save()
+        return message
+
+    with time_machine.travel(START, tick=False) as clock:
+        queued = stored("queued")
+        sending = stored("sending", outcome_unknown=True, attempts=1)
+        sent = stored("sent", twilio_sid="SM" + "e" * 32, attempts=1)
+        clock.shift(datetime.timedelta(hours=23))
+        younger = stored("queued")
+        clock.shift(datetime.timedelta(hours=1, seconds=1))
+        output = StringIO()
+        call_command("purge_expired", stdout=output)
+        assert "wiped 3 " in output.getvalue()
+        for message in (queued, sending, sent, younger):
+            message.refresh_from_db()
+        for message in (queued, sending):
+            assert message.status == "failed" and not message.outcome_unknown
+            assert message.last_error_message.startswith("Expired: not sent within 24 hours")
+            assert message.finished_at == START + datetime.timedelta(hours=24, seconds=1)
+        assert sent.status == "sent" and sent.finished_at is not None
+        for message in (queued, sending, sent):
+            assert (message.recipient_encrypted, message.recipient_hash) == ("", "")
+            assert message.body_encrypted == ""
+        assert younger.status == "queued" and younger.body() == "An alert nobody could send."
 
 
 def test_purge_is_scheduled_daily_with_celery_beat(settings):

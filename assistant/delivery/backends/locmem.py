@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -6,6 +7,8 @@ from assistant.delivery.backends.base import BaseSmsBackend, SentMessage
 
 # Like django.core.mail.outbox: tests read what would have been sent.
 outbox: list["OutboxMessage"] = []
+# What the provider would say of each sid now (``fetch_status``); "sent" when not set.
+statuses: dict[str, tuple[str, int | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,27 @@ class LocmemBackend(BaseSmsBackend):
         )
         return SentMessage(sid=sid)
 
-    def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:
-        """Return the outbox message to ``to`` with this body sent since ``since``, if any."""
-        for message in reversed(outbox):
-            if message.to == to and message.body == body and message.created_at >= since:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        body: str,
+        since: datetime,
+        until: datetime | None = None,
+        exclude_sids: Container[str] = frozenset(),
+    ) -> SentMessage | None:
+        """Return the outbox message to ``to`` with this body sent between ``since`` and
+        ``until`` whose sid is not excluded, if any."""
+        for message in outbox:
+            if message.to != to or message.body != body or message.sid in exclude_sids:
+                continue
+            if message.created_at >= since and (until is None or message.created_at <= until):
                 return SentMessage(sid=message.sid)
         return None
+
+    def fetch_status(self, *, sid: str) -> SentMessage | None:
+        """Return the status ``statuses`` holds for ``sid`` ("sent" by default), or None."""
+        if not any(message.sid == sid for message in outbox):
+            return None
+        status, error_code = statuses.get(sid, ("sent", None))
+        return SentMessage(sid=sid, status=status, error_code=error_code)

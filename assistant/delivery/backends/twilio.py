@@ -1,4 +1,5 @@
 import logging
+from collections.abc import Container
 from datetime import datetime, timedelta
 
 import requests
@@ -17,7 +18,9 @@ logger = logging.getLogger(__name__)
 PERMANENT_ERROR_CODES = {21211, 21610, 21614, 21617, 30006}
 # "Too many requests": Twilio's queue for this sender is full; it did not take the message.
 RATE_LIMIT_CODES = {20429}
-# Twilio keeps a trial prefix and may normalise line ends; compare bodies loosely.
+# How far Twilio's clock (its date_created, to the second) may be from ours. Erring wide only
+# widens the window in which another message could match; our other messages are excluded
+# by sid, so the window cannot take a message that is already someone else's.
 _SKEW = timedelta(minutes=2)
 
 
@@ -124,21 +127,45 @@ class TwilioBackend(BaseSmsBackend):
             )
         return SentMessage(sid=sid, status=message.status or "queued")
 
-    def find_sent(self, *, to: str, body: str, since: datetime) -> SentMessage | None:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        body: str,
+        since: datetime,
+        until: datetime | None = None,
+        exclude_sids: Container[str] = frozenset(),
+    ) -> SentMessage | None:
         """Look the message up in Twilio's Messages list, filtered by To and DateSent.
 
-        A message still in Twilio's queue has no DateSent yet, so when the filtered list has
-        no match the newest messages to the same number are checked as well.
+        Only a message created between ``since`` and ``until`` (widened by the clock skew),
+        with this body, from our sender and whose sid is not in ``exclude_sids`` is ours; of
+        several, the oldest. A message still in Twilio's queue has no DateSent yet, so when
+        the filtered list has no match the newest messages to the same number are checked as
+        well.
+
+        Nothing we send lets a look-up tell two identical texts apart: the Message resource
+        returns neither our StatusCallback URL nor any other parameter we could mark an
+        attempt with (its fields are body, to, from, dates, status, prices and sids), so a
+        marker in the callback URL could not be read back here. The time window and the
+        sids already taken do the job instead.
         """
         earliest = since - _SKEW
+        latest = until + _SKEW if until else None
         queries = [
             {"to": to, "date_sent_after": earliest.replace(hour=0, minute=0, second=0)},
             {"to": to},
         ]
         try:
             for query in queries:
-                for message in self.client.messages.list(**query, limit=50):
-                    if self._is_ours(message, body=body, earliest=earliest):
+                candidates = [
+                    message
+                    for message in self.client.messages.list(**query, limit=50)
+                    if self._is_ours(message, body=body, earliest=earliest, latest=latest)
+                ]
+                # The list is newest first; the oldest candidate is the likeliest ours.
+                for message in reversed(candidates):
+                    if message.sid not in exclude_sids:
                         return SentMessage(sid=message.sid, status=message.status or "queued")
         except TwilioRestException as exc:
             raise SmsError(
@@ -153,10 +180,34 @@ class TwilioBackend(BaseSmsBackend):
             ) from None
         return None
 
-    def _is_ours(self, message, *, body: str, earliest: datetime) -> bool:
+    def fetch_status(self, *, sid: str) -> SentMessage | None:
+        """Fetch message ``sid`` from Twilio; return its status and error code (None: 404)."""
+        try:
+            message = self.client.messages(sid).fetch()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise SmsError(
+                f"Could not fetch the message's status from Twilio (HTTP {exc.status}).",
+                permanent=False,
+                code=exc.code,
+            ) from None
+        except (requests.RequestException, ValueError, TwilioException) as exc:
+            raise SmsError(
+                f"Could not fetch the message's status from Twilio ({exc.__class__.__name__}).",
+                permanent=False,
+            ) from None
+        return SentMessage(
+            sid=message.sid or sid, status=message.status or "", error_code=message.error_code
+        )
+
+    def _is_ours(self, message, *, body: str, earliest: datetime, latest: datetime | None) -> bool:
+        # Twilio keeps a trial prefix and may normalise line ends; compare bodies loosely.
         if not message.sid or not message.body or not message.body.endswith(body):
             return False
         if message.date_created and message.date_created < earliest:
+            return False
+        if message.date_created and latest and message.date_created > latest:
             return False
         if is_whatsapp(message.to or ""):
             return message.from_ == settings.TWILIO_WHATSAPP_FROM
@@ -174,6 +225,7 @@ def _refusal(exc: TwilioRestException) -> SmsError:
             f"Twilio asked us to slow down (HTTP {status}, code {code}).",
             permanent=False,
             code=code,
+            rate_limited=True,
         )
     if status >= 500 or status == 0:
         return SmsError(
