@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assistant', '0010_fetch'),
+        ('assistant', '0011_hist'),
     ]
 
     operations = [
