@@ -1,9 +1,21 @@
 """Celery tasks for incoming SMS. Thin: they take an inbound message's id, never its text."""
 
+import logging
+
 from celery import shared_task
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 
 from assistant.sms.models import InboundMessage
 from assistant.sms.services import inbound_answer_pending, inbound_requeue_stale
+from assistant.sms.spool import (
+    DRAIN_AGAIN_SECONDS,
+    inbound_spool_drain_again,
+    inbound_spool_waiting,
+)
+from assistant.sms.spool import inbound_spool_drain as spool_drain
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="assistant.tasks.inbound_answer", ignore_result=True)
@@ -30,3 +42,25 @@ def inbound_requeue() -> int:
     for inbound_id in ids:
         inbound_answer.delay(inbound_id)
     return len(ids)
+
+
+@shared_task(name="assistant.tasks.inbound_spool_drain", bind=True, ignore_result=True)
+def inbound_spool_drain(self) -> int:
+    """Record the texts kept in the spool while the database was down, and answer them.
+
+    The webhook asks for it when it spools a text, and Celery beat every few seconds; it
+    costs one Redis call when the spool is empty. While texts are left (the database is
+    still down, or there were too many for one run) it asks for itself again shortly.
+    """
+    if not inbound_spool_waiting():
+        return 0
+    try:
+        done = spool_drain(answer=lambda pk: inbound_answer.apply_async(args=[pk], retry=False))
+    except (DatabaseError, RedisError) as exc:
+        logger.warning("Spooled SMS not recorded yet: %s", type(exc).__name__)
+        done = 0
+    # Run eagerly (no broker), a countdown would run at once, over and over: the next text
+    # asks again instead.
+    if not self.request.is_eager and inbound_spool_drain_again():
+        inbound_spool_drain.apply_async(countdown=DRAIN_AGAIN_SECONDS)
+    return done
