@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 
 from assistant.delivery.sending import (
     DeliveryDeferred,
@@ -14,6 +16,9 @@ from assistant.delivery.sending import (
 from config.celery import BoundedRedeliveryTask
 
 logger = logging.getLogger(__name__)
+
+# While PostgreSQL cannot be reached, a task is tried again this long after.
+DATABASE_RETRY_SECONDS = 5
 
 
 class DeliverTask(BoundedRedeliveryTask):
@@ -40,6 +45,16 @@ def deliver(self, message_id: int) -> str:
     """
     try:
         return outbound_deliver(message_id=message_id)
+    except (DatabaseOperationalError, InterfaceError):
+        if self.app.conf.task_always_eager:
+            raise
+        # PostgreSQL is down or restarting. Tried again shortly rather than left queued until
+        # requeue_stale (SMS_REQUEUE_AFTER_SECONDS); an attempt cut off after Twilio took the
+        # message is looked up before any new send, as always.
+        logger.warning("Message %s: database unreachable; trying again.", message_id)
+        queue = (self.request.delivery_info or {}).get("routing_key") or None
+        deliver.apply_async(args=[message_id], countdown=DATABASE_RETRY_SECONDS, queue=queue)
+        return "database-down"
     except (DeliveryDeferred, DeliveryRetry) as exc:
         if self.app.conf.task_always_eager:
             # No broker (make run): an eager countdown would run at once, over and over.

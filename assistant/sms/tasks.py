@@ -3,7 +3,8 @@
 import logging
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from redis.exceptions import RedisError
 
 from assistant.sms.models import InboundMessage
@@ -17,22 +18,33 @@ from assistant.sms.spool import inbound_spool_drain as spool_drain
 
 logger = logging.getLogger(__name__)
 
+# While PostgreSQL cannot be reached, an answer is tried again this long after.
+DATABASE_RETRY_SECONDS = 5
 
-@shared_task(name="assistant.tasks.inbound_answer", ignore_result=True)
-def inbound_answer(inbound_id: int) -> str:
+
+@shared_task(name="assistant.tasks.inbound_answer", bind=True, ignore_result=True)
+def inbound_answer(self, inbound_id: int) -> str:
     """Answer inbound message ``inbound_id`` and any older pending text of the same resident.
 
     Answering goes oldest first under the resident's lock (``inbound_answer_pending``), so
-    a task may find its message already answered by the task of an earlier one.
+    a task may find its message already answered by the task of an earlier one. While the
+    database cannot be reached it is tried again shortly (answering is idempotent).
     """
-    hashed = (
-        InboundMessage.objects.filter(pk=inbound_id, outcome=InboundMessage.Outcome.PENDING)
-        .values_list("phone_hash", flat=True)
-        .first()
-    )
-    if not hashed:
-        return "already-answered"
-    return inbound_answer_pending(hashed=hashed).outcome
+    try:
+        hashed = (
+            InboundMessage.objects.filter(pk=inbound_id, outcome=InboundMessage.Outcome.PENDING)
+            .values_list("phone_hash", flat=True)
+            .first()
+        )
+        if not hashed:
+            return "already-answered"
+        return inbound_answer_pending(hashed=hashed).outcome
+    except (DatabaseOperationalError, InterfaceError):
+        if self.request.is_eager:
+            raise
+        logger.warning("SMS %s: database unreachable; answering it again shortly.", inbound_id)
+        inbound_answer.apply_async(args=[inbound_id], countdown=DATABASE_RETRY_SECONDS)
+        return "database-down"
 
 
 @shared_task(name="assistant.tasks.inbound_requeue_stale", ignore_result=True)

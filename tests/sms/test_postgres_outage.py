@@ -1,4 +1,5 @@
-"""PostgreSQL stopped under the webhook: every text is kept, and answered in order once it is back.
+"""PostgreSQL stopped under the webhook and the workers: every text is kept and answered, in
+order, once it is back; a task that met the outage is tried again, and no reply goes twice.
 
 A PostgreSQL cluster of the test's own (a copy of the test database) that the test stops and
 starts, the site under gunicorn and a real Celery worker both on it, Redis, and the fake
@@ -7,10 +8,12 @@ Twilio server: what reaches it for a number is what that resident's phone would 
 
 import json
 import os
+import re
 import uuid
 from http.client import HTTPConnection
 from urllib.parse import urlencode
 
+import psycopg
 import pytest
 import redis
 
@@ -89,6 +92,20 @@ def text(web, number: str, body: str, sid: str | None = None) -> tuple[int, str,
     return status, twiml, params["MessageSid"]
 
 
+def finished(worker, task: str) -> int:
+    """Return how many runs of ``task`` the worker finished (whatever their outcome)."""
+    return len(
+        re.findall(rf"Task assistant\.tasks\.{task}\[[^]]+\] (succeeded|raised)", worker.log())
+    )
+
+
+def unsettled_replies(cluster) -> int:
+    """Return how many replies in the private cluster are still queued or sending."""
+    with psycopg.connect(cluster.url.replace("postgres://", "postgresql://")) as db:
+        query = "SELECT count(*) FROM assistant_outboundmessage WHERE status IN (%s, %s)"
+        return db.execute(query, ("queued", "sending")).fetchone()[0]
+
+
 def health(web) -> tuple[int, dict]:
     status, body = request(web, "GET", "/healthz")
     return status, json.loads(body)
@@ -151,3 +168,42 @@ def test_texts_sent_while_postgresql_is_stopped_are_kept_and_answered_in_order_o
     assert client.llen("sms:spool") == 0 and client.llen("sms:spool:processing") == 0
     status, body = health(site)
     assert status == 200 and body["database"] == "ok" and body["sms_spool"] == 0
+
+
+def test_a_text_and_a_reply_whose_tasks_met_the_outage_are_tried_again_and_sent_once(
+    start_celery_worker, twilio_env, fake_twilio, private_postgres, site
+):
+    # One worker process, and Twilio taking Ana's reply without answering for 5 s: while it
+    # waits, Bao's text queues behind it, and PostgreSQL stops under both tasks.
+    worker = start_celery_worker(
+        concurrency=1,
+        DATABASE_URL=private_postgres.url,
+        PUBLIC_BASE_URL=site.url,
+        **{**twilio_env, "TWILIO_TIMEOUT_SECONDS": "5"},
+    )
+    ana, bao = RESIDENTS[:2]
+    fake_twilio.script("hang")
+    assert text(site, ana, BEFORE[0])[0] == 200
+    wait_for(lambda: fake_twilio.requests, timeout=60, message="Ana's reply never left")
+    assert text(site, bao, BEFORE[0])[0] == 200
+    private_postgres.stop()
+    # Ana's delivery gives up waiting for Twilio, then Bao's text is taken: both now.
+    wait_for(
+        lambda: finished(worker, "deliver") >= 1 and finished(worker, "inbound_answer") >= 2,
+        timeout=60,
+        message=lambda: f"the tasks did not meet the outage:\n{worker.log()[-3000:]}",
+    )
+    private_postgres.start()
+    expected = expected_replies(BEFORE)
+    wait_for(
+        lambda: all(len(received_by(fake_twilio, n)) >= len(expected) for n in (ana, bao)),
+        timeout=90,
+        interval=0.5,
+        message=lambda: f"{len(fake_twilio.accepted)} of {2 * len(expected)} replies",
+    )
+    # Ana's reply was taken by Twilio once: looked up after the outage, never sent again,
+    # and recorded as sent rather than left "sending" for requeue_stale, minutes later.
+    wait_for(lambda: not unsettled_replies(private_postgres), timeout=60, interval=0.5)
+    assert received_by(fake_twilio, ana) == expected
+    assert received_by(fake_twilio, bao) == expected
+    assert len(fake_twilio.accepted) == 2 * len(expected)
