@@ -144,6 +144,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A stopped server refuses at once; one that hangs (or a lost network) must not hold a
+    # webhook past Twilio's 15 s: the text goes to the spool instead (assistant/sms/spool.py).
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 2, minimum=2),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default answers texts in the web process, several at once. SQLite's
     # defaults refuse a second writer at once ("database is locked") and a reader upgrading
@@ -198,7 +204,10 @@ CELERY_TIMEZONE = "UTC"
 # messages ("celery"): a worker started without -Q consumes both, taking from each in turn.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("replies"), Queue("celery"))
-CELERY_TASK_ROUTES = {"assistant.tasks.inbound_answer": {"queue": "replies"}}
+CELERY_TASK_ROUTES = {
+    "assistant.tasks.inbound_answer": {"queue": "replies"},
+    "assistant.tasks.inbound_spool_drain": {"queue": "replies"},
+}
 # ICE's 287(g) page is checked this often for a new list (assistant/ice_import, fetch_287g).
 ICE_FETCH_EVERY_HOURS = env_int("ICE_FETCH_EVERY_HOURS", 6, minimum=1)
 # How often a stranded outbound message (its task lost with a worker or with Redis's data) is
@@ -214,6 +223,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbound-close-sent": {"task": "assistant.tasks.outbound_close_sent", "schedule": 5 * 60.0},
     "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 60.0},
+    # Texts kept in Redis while the database was down (assistant/sms/spool.py); one Redis
+    # call when there are none.
+    "inbound-spool-drain": {"task": "assistant.tasks.inbound_spool_drain", "schedule": 5.0},
     "purge-expired": {"task": "assistant.tasks.purge_expired", "schedule": 24 * 60 * 60.0},
     "forum-reminders": {"task": "assistant.tasks.forum_reminders_send", "schedule": 15 * 60.0},
     "fetch-287g": {

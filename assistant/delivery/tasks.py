@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from celery.signals import task_received
 from django.conf import settings
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.utils import timezone
 
 from assistant.delivery.leases import (
@@ -23,6 +25,9 @@ from assistant.delivery.sending import (
 from config.celery import BoundedRedeliveryTask
 
 logger = logging.getLogger(__name__)
+
+# While PostgreSQL cannot be reached, a task is tried again this long after.
+DATABASE_RETRY_SECONDS = 5
 
 
 class DeliverTask(BoundedRedeliveryTask):
@@ -84,6 +89,16 @@ def deliver(self, message_id: int) -> str:
     lease_hold(message_id, run_lease_seconds())
     try:
         outcome = outbound_deliver(message_id=message_id)
+    except (DatabaseOperationalError, InterfaceError):
+        if self.app.conf.task_always_eager:
+            raise
+        # PostgreSQL is down or restarting. Tried again shortly rather than left to the
+        # re-queue of stranded work; an attempt cut off after Twilio took the message is
+        # looked up before any new send, as always. The lease goes with the new task.
+        logger.warning("Message %s: database unreachable; trying again.", message_id)
+        queue = (self.request.delivery_info or {}).get("routing_key") or None
+        self.enqueue([message_id], queue=queue, countdown=DATABASE_RETRY_SECONDS)
+        return "database-down"
     except (DeliveryDeferred, DeliveryRetry) as exc:
         if self.app.conf.task_always_eager:
             # No broker (make run): an eager countdown would run at once, over and over.

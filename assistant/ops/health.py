@@ -1,4 +1,5 @@
-"""What /healthz reports: can we reach the database, the broker, and is a worker alive."""
+"""What /healthz reports: can we reach the database, the broker, is a worker alive, and how
+many texts wait in the spool kept while the database was down."""
 
 import time
 
@@ -6,12 +7,14 @@ from django.core.cache import cache
 from django.db import connection
 
 from assistant.delivery.broker import broker_state
+from assistant.sms.spool import inbound_spool_size
 
 HEARTBEAT_CACHE_KEY = "worker:heartbeat"
 __all__ = [
     "HEARTBEAT_CACHE_KEY",
     "broker_state",
     "database_state",
+    "inbound_spool_size",
     "worker_seconds_since_heartbeat",
 ]
 

@@ -22,12 +22,17 @@ MAX_QUERY_LENGTH = 100
 @never_cache
 @require_GET
 def healthz(request):
-    """Report the database and the broker; 503 when the database cannot be reached."""
+    """Report the database and the broker; 503 when the database cannot be reached.
+
+    ``sms_spool`` counts the texts kept in Redis while the database was down and not yet
+    recorded (null when Redis cannot be asked).
+    """
     database = health.database_state()
     body = {
         "database": database,
         "broker": health.broker_state(),
         "worker_seconds_since_heartbeat": health.worker_seconds_since_heartbeat(),
+        "sms_spool": health.inbound_spool_size(),
     }
     return JsonResponse(body, status=200 if database == "ok" else 503)
 

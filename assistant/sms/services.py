@@ -102,11 +102,14 @@ def _state_for(conversation: Conversation, opted_out: bool, number: str) -> Stat
 
 
 def inbound_accept(*, sid: str, from_number: str, body: str) -> InboundMessage | None:
-    """Record one incoming SMS to be answered; return None when its sid was seen before.
+    """Record one incoming SMS to be answered; return None when its sid was answered before.
 
     All the webhook writes: one row, the number and the text encrypted (a worker needs them
     to answer), the keyed hash to find the resident's messages in order. The row is wiped
-    once answered (``inbound_answer_pending``).
+    once answered (``inbound_answer_pending``). A sid recorded but still pending (the webhook
+    that recorded it failed before an answer committed, or its task was lost) returns its
+    row, so Twilio's retry or fallback request gets it answered instead of taken for a
+    duplicate; answering is idempotent, so it is never answered twice.
     """
     try:
         with transaction.atomic():
@@ -124,7 +127,9 @@ def inbound_accept(*, sid: str, from_number: str, body: str) -> InboundMessage |
                 body_encrypted=encrypt(body),
             )
     except IntegrityError:
-        return None
+        return InboundMessage.objects.filter(
+            sid=sid, outcome=InboundMessage.Outcome.PENDING
+        ).first()
 
 
 def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> InboundResult:

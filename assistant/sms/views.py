@@ -4,6 +4,8 @@
 import logging
 import re
 
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -14,7 +16,9 @@ from assistant.delivery.sending import outbound_status_update
 from assistant.privacy import normalize_phone
 from assistant.sms.conversation import is_opt_out
 from assistant.sms.services import inbound_accept, inbound_message_answer
+from assistant.sms.spool import inbound_spool_accept, inbound_spool_waiting
 from assistant.sms.tasks import inbound_answer
+from assistant.sms.tasks import inbound_spool_drain as inbound_spool_drain_task
 from assistant.sms.webhooks import twilio_webhook
 from assistant.vocabulary import SMS_MAX_TEXT as MAX_TEXT
 
@@ -37,7 +41,9 @@ def inbound(request):
     """Record the message, hand its id to a worker, answer empty TwiML at once.
 
     The conversation runs in the worker (assistant.sms.tasks.inbound_answer). When the broker
-    cannot take the task, the message is answered here, in the TwiML, rather than lost.
+    cannot take the task, the message is answered here, in the TwiML, rather than lost. When
+    the database cannot record it, it is kept in the spool (assistant.sms.spool) and the
+    resident is told their answer is coming: 200 either way, never a 500 Twilio drops.
     """
     sid = request.POST.get("MessageSid", "")
     address = request.POST.get("From", "")
@@ -53,8 +59,34 @@ def inbound(request):
         )
     sender = normalize_phone(address)
     body = request.POST.get("Body", "")[:MAX_TEXT]
+    if not inbound_spool_waiting():
+        try:
+            return _record_and_answer(sid, sender, body)
+        except (DatabaseOperationalError, InterfaceError):
+            logger.warning("Database down: SMS %s goes to the spool.", sid)
+    # The database is down, or texts kept while it was still wait to be recorded: this one
+    # joins them, so a resident's texts are recorded in the order they came.
+    spooled = inbound_spool_accept(sid=sid, from_number=sender, body=body)
+    if spooled.drain_soon:
+        try:
+            inbound_spool_drain_task.apply_async(retry=False)
+        except (KombuOperationalError, RedisError, OSError):
+            pass  # Celery beat asks for one every few seconds anyway
+    return _twiml(spooled.replies)
+
+
+def _twiml(replies: list[str]) -> HttpResponse:
+    if not replies:
+        return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
+    response = MessagingResponse()
+    for reply in replies:
+        response.message(reply)
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+def _record_and_answer(sid: str, sender: str, body: str) -> HttpResponse:
     inbound = inbound_accept(sid=sid, from_number=sender, body=body)
-    if inbound is None:  # Twilio's retry of a message already recorded
+    if inbound is None:  # Twilio's retry of a message already answered
         return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
     if is_opt_out(body) or inbound_answer.app.conf.task_always_eager:
         # An opt-out's confirmation goes in this answer (the queue would not send it to a
@@ -67,13 +99,8 @@ def inbound(request):
         except (KombuOperationalError, RedisError, OSError):
             logger.warning("Broker down: answering SMS %s in the webhook.", inbound.pk)
             result = inbound_message_answer(inbound=inbound)
-    if not result.twiml_replies:
-        return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
     # The broker is down or it is an opt-out: answer in the response itself.
-    response = MessagingResponse()
-    for reply in result.twiml_replies:
-        response.message(reply)
-    return HttpResponse(str(response), content_type="text/xml")
+    return _twiml(result.twiml_replies)
 
 
 @require_POST

@@ -3,9 +3,13 @@
 A missing service skips the test on a developer's machine and fails it in CI (``CI=true``).
 """
 
+import glob
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -91,6 +95,132 @@ class WorkerProcess:
                 raise RuntimeError(f"Celery worker exited early:\n{self.log()}")
             time.sleep(0.1)
         raise RuntimeError(f"Celery worker did not start in {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test's own, on a free port, that it may stop and start.
+
+    The shared cluster on 5432 is never stopped. PostgreSQL refuses to run as root, so under
+    root the cluster runs as the ``postgres`` user (``runuser``), in a directory it owns.
+    ``copy_database`` fills it from another database (pg_dump into psql): quicker than
+    migrating, which loads every place.
+    """
+
+    def __init__(self):
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        initdb = found[-1] if found else shutil.which("initdb")
+        require_service(bool(initdb), "needs PostgreSQL's initdb (apt: postgresql)")
+        self.bin = Path(initdb).parent
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.dir = Path(tempfile.mkdtemp(prefix="kyp-pg-"))
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        self.data = self.dir / "data"
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/kyp"
+
+    def _run(self, *command: str) -> None:
+        subprocess.run(
+            [*self.as_user, *command], check=True, stdout=subprocess.DEVNULL, cwd=self.dir
+        )
+
+    def start(self) -> None:
+        # fsync off: the test stops it cleanly, and it is thrown away after.
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
+            "-l", str(self.dir / "log"), "-w", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop it the way an operator would (fast shutdown: sessions are cut)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def is_running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def copy_database(self, source_url: str) -> None:
+        """Create database ``kyp`` in this cluster holding what ``source_url`` holds."""
+        psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port)]
+        subprocess.run(
+            [*psql, "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE kyp"], check=True
+        )
+        dump = subprocess.Popen(
+            ["pg_dump", "--no-owner", "--no-privileges", "-d", source_url],
+            stdout=subprocess.PIPE,
+        )
+        subprocess.run(
+            [*psql, "-U", "postgres", "-d", "kyp"], stdin=dump.stdout, check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        dump.stdout.close()
+        if dump.wait() != 0:
+            raise RuntimeError("pg_dump of the test database failed")
+
+    def remove(self) -> None:
+        if self.is_running():
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class WebProcess:
+    """The site served by gunicorn in a subprocess, with its own environment.
+
+    For tests where what happens around a request matters (a database that goes away under
+    persistent connections, middleware): the test client runs in the test's process and
+    skips Django's connection handling.
+    """
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115
+        command = [
+            sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{self.port}",
+            "-w", str(workers), "--log-level", "warning",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**env, "PUBLIC_BASE_URL": self.url, "PYTHONUNBUFFERED": "1"},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start in {timeout}s:\n{self.log()}")
 
     def stop(self, timeout: float = 20) -> None:
         if self.process.poll() is None:
