@@ -116,12 +116,14 @@ class Burst:
 
     def run(self) -> list[Answer]:
         self._next_slot = time.monotonic()
+        pool = ThreadPoolExecutor(CLIENTS)
         try:
-            with ThreadPoolExecutor(CLIENTS) as pool:
-                for answers in pool.map(self._resident, self.texts.items()):
-                    self.answers.extend(answers)
+            for answers in pool.map(self._resident, self.texts.items()):
+                self.answers.extend(answers)
         finally:
+            # Interrupted (Ctrl-C, SIGTERM): the clients stop after the text they are sending.
             self.finished.set()
+            pool.shutdown(wait=True, cancel_futures=True)
             with self._lock:
                 self._lock.notify_all()
         return self.answers
@@ -136,6 +138,8 @@ class Burst:
         number, texts = item
         answers = []
         for body in texts:
+            if self.finished.is_set():
+                break
             self._take_slot()
             answers.append(self._text(number, body))
             with self._lock:

@@ -1,6 +1,8 @@
 """The fault suite's stack, started once for the module, and the table printed at the end."""
 
 import shutil
+import signal
+import threading
 
 import pytest
 from django.db import connection
@@ -23,6 +25,11 @@ def fault_stack(django_db_setup):
         "the fault suite needs PostgreSQL's server programs (initdb, postgres)",
     )
     stack = FaultStack(worker_database_url())
+    # A CI timeout ends the run with SIGTERM, whose default would leave the stack running:
+    # turn it into SystemExit so that the finally below stops everything.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         stack.start()
         variants = [plan(0, repeat_zip=repeat) for repeat in (False, True)]
@@ -32,6 +39,12 @@ def fault_stack(django_db_setup):
         yield stack
     finally:
         stack.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def pytest_terminal_summary(terminalreporter):
