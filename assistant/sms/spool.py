@@ -161,7 +161,7 @@ def inbound_spool_accept(*, sid: str, from_number: str, body: str) -> SpoolResul
         return SpoolResult(replies=_in_their_language(NOT_KEPT, from_number, body))
     if not kept:
         return SpoolResult()
-    logger.warning("SMS %s kept in the spool until the database answers.", sid)
+    logger.info("SMS %s kept in the spool until the database answers.", sid)
     if is_opt_out(body):
         replies = _opt_out_confirmation(from_number, body)
     elif tell:
