@@ -1,0 +1,95 @@
+"""kombu's Redis transport, made to survive Redis going away under a busy worker.
+
+kombu 5.7.0 (the latest release when this was written; no later one fixes it) can kill a
+worker when Redis stops while the worker holds unacknowledged messages (late acks: tasks
+running, prefetched or waiting for their ETA). Celery closes the lost connection twice: the
+first close detaches the transport from its connection, the second asks the channel to put
+its unacknowledged messages back, and the channel builds a Redis pool from the connection
+that is gone: ``AttributeError: 'NoneType' object has no attribute 'hostname'`` in
+``kombu/transport/redis.py`` ``_connparams``. Celery does not take that for a connection
+error, so the worker exits ("Unrecoverable error") and stays down until someone restarts it.
+The same missing connection breaks an acknowledgement that arrives after the close.
+
+Here a channel whose connection is gone raises redis's ``ConnectionError`` instead, which
+Celery expects while it closes a lost connection, and the worker reconnects on its own.
+
+Either way Redis is down at that moment, so no channel can put the messages back. Their
+delivery tags are remembered, and the first channel that opens once Redis answers again puts
+them back on their queues; otherwise they would wait in Redis for ``visibility_timeout``
+(two hours here). Putting a message back is a Redis transaction that does nothing when the
+message is no longer unacknowledged, so doing it twice is harmless. A task that is run again
+this way must be idempotent, as every task here already is (see config/celery.py).
+"""
+
+import logging
+import threading
+
+from kombu.transport import redis as kombu_redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# Delivery tags this process could not put back because Redis was down.
+_unrestored: set[str] = set()
+_unrestored_lock = threading.Lock()
+
+
+class QoS(kombu_redis.QoS):
+    """Redis ack emulation that remembers what it could not put back during an outage."""
+
+    def restore_unacked(self, client=None):
+        """Put this channel's unacknowledged messages back; remember them if Redis is down."""
+        tags = list(self._delivered)
+        try:
+            return super().restore_unacked(client)
+        except (RedisError, OSError):
+            with _unrestored_lock:
+                _unrestored.update(tags)
+            self._delivered.clear()
+            logger.warning(
+                "Redis is down: %d unacknowledged message(s) go back on their queues once "
+                "it answers again.",
+                len(tags),
+            )
+            return None
+
+
+class Channel(kombu_redis.Channel):
+    """A Redis channel that fails like a lost connection, not an AttributeError."""
+
+    QoS = QoS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # raises a connection error while Redis is down
+        if _unrestored:
+            self._restore_unrestored()
+
+    def _connparams(self, asynchronous=False):
+        if self.connection.client is None:
+            raise RedisConnectionError("The broker connection is closed.")
+        return super()._connparams(asynchronous=asynchronous)
+
+    def _restore_unrestored(self) -> None:
+        with _unrestored_lock:
+            tags = sorted(_unrestored)
+        restored = 0
+        for tag in tags:
+            try:
+                self.qos.restore_by_tag(tag)
+            except (RedisError, OSError):
+                break  # down again: the next channel tries
+            with _unrestored_lock:
+                _unrestored.discard(tag)
+            restored += 1
+        if restored:
+            logger.warning(
+                "Redis is back: put %d message(s) left unacknowledged back on their queues.",
+                restored,
+            )
+
+
+class Transport(kombu_redis.Transport):
+    """kombu's Redis transport with the channel above."""
+
+    Channel = Channel
