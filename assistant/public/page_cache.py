@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
+from redis.exceptions import RedisError
 
 from assistant.content.publication import public_content_version
 
@@ -36,10 +37,16 @@ def cached_public_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        key = page_cache_key(
-            language=get_language(), path=request.path, version=public_content_version()
-        )
-        cached = cache.get(key)
+        version = public_content_version()
+        if version is None:  # Redis is down: every visitor gets a freshly rendered page
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
+            return response
+        key = page_cache_key(language=get_language(), path=request.path, version=version)
+        try:
+            cached = cache.get(key)
+        except (RedisError, OSError):
+            cached = None
         if cached is not None:
             response = cached
         else:
@@ -47,7 +54,10 @@ def cached_public_page(view):
             if response.status_code == 200 and not response.streaming:
                 if hasattr(response, "render") and callable(response.render):
                     response = response.render()
-                cache.set(key, response, PAGE_TIMEOUT)
+                try:
+                    cache.set(key, response, PAGE_TIMEOUT)
+                except (RedisError, OSError):
+                    pass  # served, not kept
         patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
         return response
 

@@ -364,3 +364,16 @@ def test_an_alert_does_not_wait_for_an_unsent_reply_to_the_same_number(twilio_en
     outbound_queue(to=NUMBER, body="A reply still queued.")
     alert = outbound_queue(to=NUMBER, body="An alert.", purpose="alert")
     assert outbound_deliver(message_id=alert.pk) == "sent"
+
+
+def test_pacing_without_redis_spaces_turns_in_the_process(settings, private_redis):
+    sender = "+15550000001"
+    settings.REDIS_URL = private_redis.url
+    settings.SMS_PACE_PER_SENDER = {sender: 12.5}
+    settings.SMS_PACE_HEADROOM = 0.2  # 10 segments per second
+    private_redis.stop()
+    waits = [pace_reserve(sender=sender, segments=2, max_wait=1) for _ in range(5)]
+    assert all(turn.granted for turn in waits)
+    for index, turn in enumerate(waits):
+        assert turn.wait == pytest.approx(0.2 * index, abs=0.05)
+    assert not pace_reserve(sender=sender, segments=2, max_wait=0.5).granted
