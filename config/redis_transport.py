@@ -17,8 +17,15 @@ Either way Redis is down at that moment, so no channel can put the messages back
 delivery tags are remembered, and the first channel that opens once Redis answers again puts
 them back on their queues; otherwise they would wait in Redis for ``visibility_timeout``
 (two hours here). Putting a message back is a Redis transaction that does nothing when the
-message is no longer unacknowledged, so doing it twice is harmless. A task that is run again
-this way must be idempotent, as every task here already is (see config/celery.py).
+message is no longer unacknowledged, so doing it twice is harmless.
+
+One more gap closes the same way: kombu takes a message off its queue (BRPOP), then records
+it as unacknowledged; when Redis goes away between the two, the message was in neither place
+and was lost. It is now kept in memory and put back on its queue once Redis answers.
+
+A task that is run again this way must be idempotent, as every task here already is (see
+config/celery.py); the periodic re-queueing from PostgreSQL still covers a Redis that loses
+its data.
 """
 
 import logging
@@ -30,13 +37,25 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-# Delivery tags this process could not put back because Redis was down.
+# Delivery tags this process could not put back because Redis was down, and messages it
+# took off a queue but could not record as unacknowledged (payload, exchange, routing key).
 _unrestored: set[str] = set()
+_unrecorded: list[tuple[dict, str, str]] = []
 _unrestored_lock = threading.Lock()
 
 
 class QoS(kombu_redis.QoS):
     """Redis ack emulation that remembers what it could not put back during an outage."""
+
+    def append(self, message, delivery_tag):
+        """Record ``message`` as unacknowledged; keep it here if Redis went away meanwhile."""
+        try:
+            return super().append(message, delivery_tag)
+        except (RedisError, OSError):
+            delivery = message.delivery_info
+            with _unrestored_lock:
+                _unrecorded.append((message._raw, delivery["exchange"], delivery["routing_key"]))
+            raise
 
     def restore_unacked(self, client=None):
         """Put this channel's unacknowledged messages back; remember them if Redis is down."""
@@ -62,7 +81,7 @@ class Channel(kombu_redis.Channel):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)  # raises a connection error while Redis is down
-        if _unrestored:
+        if _unrestored or _unrecorded:
             self._restore_unrestored()
 
     def _connparams(self, asynchronous=False):
@@ -73,15 +92,24 @@ class Channel(kombu_redis.Channel):
     def _restore_unrestored(self) -> None:
         with _unrestored_lock:
             tags = sorted(_unrestored)
+            unrecorded = list(_unrecorded)
         restored = 0
-        for tag in tags:
-            try:
+        try:
+            for tag in tags:
                 self.qos.restore_by_tag(tag)
-            except (RedisError, OSError):
-                break  # down again: the next channel tries
-            with _unrestored_lock:
-                _unrestored.discard(tag)
-            restored += 1
+                with _unrestored_lock:
+                    _unrestored.discard(tag)
+                restored += 1
+            if unrecorded:
+                with self.conn_or_acquire() as client, client.pipeline() as pipe:
+                    for payload, exchange, routing_key in unrecorded:
+                        self._do_restore_message(payload, exchange, routing_key, pipe)
+                    pipe.execute()
+                with _unrestored_lock:
+                    del _unrecorded[: len(unrecorded)]
+                restored += len(unrecorded)
+        except (RedisError, OSError):
+            pass  # down again: the next channel tries
         if restored:
             logger.warning(
                 "Redis is back: put %d message(s) left unacknowledged back on their queues.",
