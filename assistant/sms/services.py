@@ -156,7 +156,9 @@ def inbound_accept(*, sid: str, from_number: str, body: str) -> InboundMessage |
         return None
 
 
-def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> InboundResult:
+def inbound_answer_pending(
+    *, hashed: str, until_id: int | None = None, in_webhook: bool = False
+) -> InboundResult:
     """Answer a resident's pending messages one at a time, oldest first; return what happened.
 
     Each message is answered in its own transaction holding the resident's ``Conversation``
@@ -164,11 +166,13 @@ def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> Inbou
     pending message, so the texts are answered in the order the webhook recorded them,
     whichever task runs first. With ``until_id`` it stops once that message is answered
     (the webhook answering inline); otherwise it runs until none is left. The replies the
-    webhook must put in its TwiML (broker down, opt-out confirmation) are returned in order.
+    webhook must put in its TwiML (broker down, opt-out confirmation) are returned in order;
+    only ``in_webhook`` answers in TwiML when the broker is down (a worker has no TwiML:
+    its replies wait in PostgreSQL for the broker).
     """
     result = InboundResult(outcome="none")
     while True:
-        inbound, turn, twiml, more = _answer_oldest(hashed)
+        inbound, turn, twiml, more = _answer_oldest(hashed, in_webhook)
         if inbound is None:
             return result
         result.twiml_replies.extend(twiml)
@@ -182,7 +186,7 @@ def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> Inbou
 
 @transaction.atomic
 def _answer_oldest(
-    hashed: str,
+    hashed: str, in_webhook: bool
 ) -> tuple[InboundMessage | None, Turn | None, list[str], bool]:
     conversation = Conversation.objects.select_for_update().filter(phone_hash=hashed).first()
     if conversation is None:
@@ -217,6 +221,7 @@ def _answer_oldest(
                 # The opt-out confirmation goes in the webhook's answer: the queue would find
                 # the number opted out and never send it.
                 in_twiml=turn.effect == Effect.OPT_OUT,
+                twiml_fallback=in_webhook,
             )
             _count_replies(hashed, len(turn.replies))
             inbound.reply_count = len(turn.replies)
@@ -300,7 +305,7 @@ def inbound_message_answer(*, inbound: InboundMessage) -> InboundResult:
     For an opt-out (its confirmation goes in the webhook's TwiML) and when the broker is
     down (every reply goes in the TwiML). Same order and locks as the worker.
     """
-    return inbound_answer_pending(hashed=inbound.phone_hash, until_id=inbound.pk)
+    return inbound_answer_pending(hashed=inbound.phone_hash, until_id=inbound.pk, in_webhook=True)
 
 
 def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundResult:

@@ -16,7 +16,7 @@ from assistant.delivery.services import outbound_requeue_stale
 from assistant.models import InboundMessage, OutboundMessage
 from assistant.sms.conversation import State, converse
 from assistant.sms.lookup import DbLookup
-from assistant.sms.services import inbound_requeue_stale
+from assistant.sms.services import inbound_accept, inbound_answer_pending, inbound_requeue_stale
 from config.celery import app
 from tests.sms_signing import signed_post
 from tests.support.services import wait_for
@@ -121,6 +121,25 @@ def test_with_redis_stopped_the_loop_guard_and_hourly_cap_hold_in_the_process(
         Outcome.ANSWERED,
         Outcome.RATE_LIMITED,
     ]
+
+
+def test_a_worker_that_loses_redis_keeps_its_replies_to_send_later(
+    db, webhook_settings, fake_twilio, loaded_places, redis_down, django_capture_on_commit_callbacks
+):
+    # A worker answering a text as Redis goes away has no TwiML to answer in: its replies
+    # must wait in PostgreSQL, not be recorded as answered.
+    number = "+15165550146"
+    inbound = inbound_accept(sid="SM" + uuid.uuid4().hex, from_number=number, body="hola")
+    result = inbound_answer_pending(hashed=inbound.phone_hash)  # what the worker's task runs
+    assert result.outcome == Outcome.ANSWERED and result.twiml_replies == []
+    assert {(m.channel, m.status) for m in OutboundMessage.objects.all()} == {
+        (OutboundMessage.Channel.API, Status.QUEUED)
+    }
+    redis_down.start()
+    app.conf.task_always_eager = True
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound_requeue_stale(older_than=timedelta(0))  # what beat does every minute
+    assert [m["body"] for m in fake_twilio.accepted] == replies_to(["hola"])[0]
 
 
 class TestStatusCallbackWithRedisStopped:
