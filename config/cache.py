@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = 2.0
+RETRY_AFTER_SECONDS = 5.0
 
 
 class _Outage:

@@ -23,6 +23,12 @@ One more gap closes the same way: kombu takes a message off its queue (BRPOP), t
 it as unacknowledged; when Redis goes away between the two, the message was in neither place
 and was lost. It is now kept in memory and put back on its queue once Redis answers.
 
+And a channel that could not reach Redis makes every new channel in this process fail at
+once for ``FAIL_FAST_SECONDS``: a web request that cannot queue its task then learns it
+without waiting for another socket timeout (a frozen Redis accepts connections and never
+answers). That is shorter than a worker's first reconnection interval (2 s), so it does not
+delay a worker's return.
+
 A task that is run again this way must be idempotent, as every task here already is (see
 config/celery.py); the periodic re-queueing from PostgreSQL still covers a Redis that loses
 its data.
@@ -30,6 +36,7 @@ its data.
 
 import logging
 import threading
+import time
 
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -42,6 +49,8 @@ logger = logging.getLogger(__name__)
 _unrestored: set[str] = set()
 _unrecorded: list[tuple[dict, str, str]] = []
 _unrestored_lock = threading.Lock()
+FAIL_FAST_SECONDS = 2.0
+_fail_fast_until = 0.0  # time.monotonic() before which a new channel fails at once
 
 
 class QoS(kombu_redis.QoS):
@@ -80,7 +89,14 @@ class Channel(kombu_redis.Channel):
     QoS = QoS
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)  # raises a connection error while Redis is down
+        global _fail_fast_until
+        if time.monotonic() < _fail_fast_until:
+            raise RedisConnectionError("The broker did not answer a moment ago.")
+        try:
+            super().__init__(*args, **kwargs)  # pings Redis
+        except (RedisError, OSError):
+            _fail_fast_until = time.monotonic() + FAIL_FAST_SECONDS
+            raise
         if _unrestored or _unrecorded:
             self._restore_unrestored()
 
