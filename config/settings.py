@@ -174,6 +174,10 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "kyp",
             "TIMEOUT": 60 * 60,
+            # A cache that does not answer within a second is treated as down (config/cache.py
+            # then fails at once for a moment): an incoming text must still be answered
+            # within Twilio's 15 seconds, and it touches the cache several times.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:
@@ -193,9 +197,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_MAX_RETRY_DELAY = 15 * 60
 CELERY_MAX_REDELIVERIES = env_int("CELERY_MAX_REDELIVERIES", 3, minimum=1)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 60 * 60,
+    # Queueing a task fails within about two seconds when Redis is down, so the webhook
+    # answers in its TwiML in time. The read timeout stays above kombu's 1-second BRPOP, which a
+    # closing channel waits for.
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
+    # Opening a connection to publish is tried once (kombu's default retries it for 4 s and
+    # more); a publish with a retry policy (apply_async's default) still retries by it.
+    "max_retries": 0,
+}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost Redis keeps trying to reconnect (every 2 s at first, then at most every
+# 30 s) for as long as it takes, instead of exiting after 100 tries (about 45 minutes).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

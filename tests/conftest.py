@@ -7,7 +7,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.support.network import loopback_only
-from tests.support.services import WorkerProcess, require_service, worker_database_url
+from tests.support.services import (
+    PrivateRedis,
+    WorkerProcess,
+    require_service,
+    worker_database_url,
+)
 from tests.support.two_factor import admin_session_login
 
 # Property-based tests (Hypothesis): a modest, fixed set of examples, the same on every run
@@ -141,6 +146,42 @@ def start_celery_worker(redis_url, postgres, transactional_db, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own on a free port (the shared one is never restarted)."""
+    server = PrivateRedis(tmp_path)
+    try:
+        server.start()
+    except FileNotFoundError:
+        require_service(False, "needs redis-server on PATH")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def on_private_redis(private_redis, settings):
+    """Point this process's cache and Celery broker at ``private_redis``; return it."""
+    from config.celery import app
+
+    settings.REDIS_URL = private_redis.url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.PooledClientRedisCache",
+            "LOCATION": private_redis.url,
+            "KEY_PREFIX": "kyp",
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        }
+    }
+    broker_url = app.conf.broker_url
+    app.conf.broker_url = private_redis.url
+    app._pool = None  # the producer pool connects to the private Redis from now on
+    app.amqp._producer_pool = None
+    yield private_redis
+    app.conf.broker_url = broker_url
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture

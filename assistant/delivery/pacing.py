@@ -15,12 +15,23 @@ second.
 A worker that would wait longer than ``SMS_PACE_MAX_WAIT_SECONDS`` does not take a turn;
 it is told how long to wait and re-queues the message with that countdown, so nothing is
 dropped and no worker sleeps for minutes.
+
+When Redis cannot be reached, a worker still holding a message paces it in its own memory,
+the same way, instead of failing it: each worker process then keeps the pace on its own, so
+for the length of the outage a sender may go over it (Twilio queues what it cannot send
+at once).
 """
 
+import logging
+import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 
+import redis
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 # KEYS[1]: the sender's key. ARGV: segments, segments per second, longest acceptable wait.
 # Returns {1, wait} when a turn was taken (start after `wait` seconds), {0, wait} when not.
@@ -59,16 +70,32 @@ def pace_for(sender: str) -> float:
 
 @cache
 def _script(url: str):
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
     return client.register_script(_RESERVE)
+
+
+# The theoretical arrival time per sender, in this process, while Redis is down.
+_local_tat: dict[str, float] = {}
+_local_lock = threading.Lock()
+_pacing_alone = threading.Event()  # set while this process paces on its own (logged once)
+
+
+def _reserve_here(key: str, segments: int, rate: float, max_wait: float) -> tuple[int, float]:
+    """Return what ``_RESERVE`` would, counted in this process's memory."""
+    with _local_lock:
+        now = time.monotonic()
+        tat = max(_local_tat.get(key, 0.0), now)
+        wait = tat - now
+        if wait > max_wait:
+            return 0, wait
+        _local_tat[key] = tat + segments / rate
+        return 1, wait
 
 
 def pace_reserve(*, sender: str, segments: int, max_wait: float | None = None) -> Turn:
     """Take the next turn to send ``segments`` from ``sender``, if it comes within ``max_wait``.
 
-    Raise redis.RedisError when Redis cannot be reached (the caller retries later).
+    Counted in Redis, shared by every worker; in this process alone while Redis is down.
     """
     rate = pace_for(sender)
     if rate <= 0 or not settings.REDIS_URL or segments <= 0:
@@ -76,7 +103,18 @@ def pace_reserve(*, sender: str, segments: int, max_wait: float | None = None) -
     if max_wait is None:
         max_wait = settings.SMS_PACE_MAX_WAIT_SECONDS
     effective_rate = rate * (1 - settings.SMS_PACE_HEADROOM)
-    granted, wait = _script(settings.REDIS_URL)(
-        keys=[f"kyp:pace:{sender}"], args=[segments, effective_rate, max_wait]
-    )
+    key = f"kyp:pace:{sender}"
+    try:
+        granted, wait = _script(settings.REDIS_URL)(
+            keys=[key], args=[segments, effective_rate, max_wait]
+        )
+    except (redis.RedisError, OSError) as exc:
+        if not _pacing_alone.is_set():
+            _pacing_alone.set()
+            logger.warning("Redis down (%s): this worker paces its sends on its own.", exc)
+        granted, wait = _reserve_here(key, segments, effective_rate, max_wait)
+    else:
+        if _pacing_alone.is_set():
+            _pacing_alone.clear()
+            logger.warning("Redis is back: pacing is shared again.")
     return Turn(granted=bool(int(granted)), wait=max(0.0, float(wait)))

@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from assistant.delivery.backends import get_backend
 from assistant.delivery.backends.base import SmsError
@@ -329,6 +330,15 @@ def _settle_unknown_attempt(message: OutboundMessage, backend) -> str | None:
     return None
 
 
+def _pending_status(sid: str) -> tuple[str, int | None] | None:
+    """Return the status Twilio reported for ``sid`` before its sid was saved, if any."""
+    try:
+        return cache.get(_PENDING_STATUS_KEY.format(sid=sid))
+    except (RedisError, OSError):
+        # Redis is down: no early status can be read; Twilio's next callback still applies.
+        return None
+
+
 @transaction.atomic
 def _fail_unsettled(message_id: int, *, started) -> str:
     message = OutboundMessage.objects.select_for_update().get(pk=message_id)
@@ -352,7 +362,7 @@ def _record_sid(message_id: int, sid: str) -> bool:
     Return False, and change nothing, when another message already holds that sid.
     """
     try:
-        if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+        if _pending_status(sid) is None:
             # The usual case, in one statement: no callback came before the sid was saved.
             # The CASE keeps the status forward-only (a final status is never touched). The
             # savepoint keeps a caller's transaction usable if the sid is taken.
@@ -367,7 +377,7 @@ def _record_sid(message_id: int, sid: str) -> bool:
                     updated_at=timezone.now(),
                 )
             logger.info("Message %s handed to the provider as %s.", message_id, sid)
-            if cache.get(_PENDING_STATUS_KEY.format(sid=sid)) is None:
+            if _pending_status(sid) is None:
                 return True
             # A callback came in while the sid was being saved: apply it now.
         _record_sid_with_pending_status(message_id, sid)
@@ -383,13 +393,16 @@ def _record_sid_with_pending_status(message_id: int, sid: str) -> None:
     message.twilio_sid = sid
     message.outcome_unknown = False
     _advance(message, Status.SENT)
-    pending = cache.get(_PENDING_STATUS_KEY.format(sid=sid))
+    pending = _pending_status(sid)
     if pending:
         status, error_code = pending
         if error_code:
             message.last_error_code = error_code
         _advance(message, status)
-        cache.delete(_PENDING_STATUS_KEY.format(sid=sid))
+        try:
+            cache.delete(_PENDING_STATUS_KEY.format(sid=sid))
+        except (RedisError, OSError):
+            pass  # it expires; applying it again changes nothing (statuses only move forward)
     message.save()
     logger.info("Message %s handed to the provider as %s.", message_id, sid)
 
@@ -504,7 +517,8 @@ def outbound_status_update(*, sid: str, status: str, error_code: int | None = No
 
     The status only moves forward. An unknown status changes nothing. A sid we do not know
     yet may belong to a message whose sid is being saved right now: its status is kept for a
-    while and applied when the sid is saved.
+    while (in Redis) and applied when the sid is saved; raise redis.RedisError when Redis
+    cannot keep it, so that the webhook asks Twilio to call again.
     """
     target = CALLBACK_STATUSES.get(status)
     if target is None:

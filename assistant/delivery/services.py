@@ -107,7 +107,12 @@ def _enqueue(message_ids: list[int], *, queue: str | None = None) -> None:
 
 
 def replies_dispatch(
-    *, to: str, bodies: list[str], language: str, in_twiml: bool = False
+    *,
+    to: str,
+    bodies: list[str],
+    language: str,
+    in_twiml: bool = False,
+    twiml_fallback: bool = True,
 ) -> list[str]:
     """Queue the replies to an inbound message; return the ones the webhook must answer itself.
 
@@ -116,13 +121,15 @@ def replies_dispatch(
     number and text not kept) and returned for the webhook to put in its response. Either way
     every reply has a row, so nothing is lost. ``in_twiml`` answers in the TwiML whatever
     the broker's state (the confirmation of an opt-out, which the queue would not send).
+    ``twiml_fallback=False`` is for a worker, which has no TwiML to answer in: its replies
+    are queued even when the broker is down, and ``outbound_requeue_stale`` sends them later.
     """
 
     bodies = [body for body in bodies if body]
     if not bodies:
         return []
     sender = get_backend().sender_for(to)
-    if not in_twiml and broker_state() != "down":
+    if not in_twiml and (not twiml_fallback or broker_state() != "down"):
         # No savepoint: inside the caller's transaction a failure rolls back the whole turn.
         with transaction.atomic(savepoint=False):
             messages = [

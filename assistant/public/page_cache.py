@@ -84,9 +84,10 @@ def cached_public_page(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
-            key = page_cache_key(
-                language=get_language(), path=request.path, version=public_content_version()
-            )
+            version = public_content_version()
+            if version is None:
+                raise RedisError("the content version cannot be read")
+            key = page_cache_key(language=get_language(), path=request.path, version=version)
             response = _from_memory(key)
             if response is None:
                 response = cache.get(key)

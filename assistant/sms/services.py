@@ -12,8 +12,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from assistant.delivery.models import OptOut
 from assistant.delivery.services import replies_dispatch
@@ -48,6 +50,24 @@ class InboundResult:
     twiml_replies: list[str] = field(default_factory=list)
 
 
+# Where the abuse limits are counted when Redis cannot be reached: in this process, with the
+# same hourly cap and loop rule. They fail open to this, never closed (a resident is answered)
+# and never raise; each web process and worker counts on its own, so during an outage a
+# number may get the cap's worth of replies from each of them.
+_LIMITS_WITHOUT_REDIS = LocMemCache(
+    "sms-limits-without-redis", {"TIMEOUT": 60 * 60, "OPTIONS": {"MAX_ENTRIES": 10_000}}
+)
+
+
+def _limits_call(operation):
+    """Return ``operation(cache)`` on the shared cache, or on this process's own when down."""
+    try:
+        return operation(cache)
+    except (RedisError, OSError):
+        # config/cache.py logs the outage once; the limits go on in this process.
+        return operation(_LIMITS_WITHOUT_REDIS)
+
+
 def _hour_key(hashed: str) -> str:
     return f"sms:replies:{hashed}:{timezone.now():%Y%m%d%H}"
 
@@ -72,20 +92,29 @@ def _is_loop(hashed: str, text: str) -> bool:
         return False
     key = _loop_key(hashed)
     fingerprint = _fingerprint(text)
-    last = cache.get(key)
-    count = last[1] + 1 if last and last[0] == fingerprint else 1
-    cache.set(key, (fingerprint, count), settings.SMS_LOOP_WINDOW_SECONDS)
-    return count >= settings.SMS_LOOP_REPEATS
+
+    def count_repeat(store) -> int:
+        last = store.get(key)
+        count = last[1] + 1 if last and last[0] == fingerprint else 1
+        store.set(key, (fingerprint, count), settings.SMS_LOOP_WINDOW_SECONDS)
+        return count
+
+    return _limits_call(count_repeat) >= settings.SMS_LOOP_REPEATS
 
 
 def _replies_this_hour(hashed: str) -> int:
-    return cache.get(_hour_key(hashed), 0)
+    key = _hour_key(hashed)
+    return _limits_call(lambda store: store.get(key, 0))
 
 
 def _count_replies(hashed: str, sent: int) -> None:
     key = _hour_key(hashed)
-    cache.add(key, 0, 60 * 60)
-    cache.incr(key, sent)
+
+    def count(store) -> None:
+        store.add(key, 0, 60 * 60)
+        store.incr(key, sent)
+
+    _limits_call(count)
 
 
 def _state_for(conversation: Conversation, opted_out: bool, number: str) -> State:
@@ -132,7 +161,9 @@ def inbound_accept(*, sid: str, from_number: str, body: str) -> InboundMessage |
         ).first()
 
 
-def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> InboundResult:
+def inbound_answer_pending(
+    *, hashed: str, until_id: int | None = None, in_webhook: bool = False
+) -> InboundResult:
     """Answer a resident's pending messages one at a time, oldest first; return what happened.
 
     Each message is answered in its own transaction holding the resident's ``Conversation``
@@ -140,11 +171,13 @@ def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> Inbou
     pending message, so the texts are answered in the order the webhook recorded them,
     whichever task runs first. With ``until_id`` it stops once that message is answered
     (the webhook answering inline); otherwise it runs until none is left. The replies the
-    webhook must put in its TwiML (broker down, opt-out confirmation) are returned in order.
+    webhook must put in its TwiML (broker down, opt-out confirmation) are returned in order;
+    only ``in_webhook`` answers in TwiML when the broker is down (a worker has no TwiML:
+    its replies wait in PostgreSQL for the broker).
     """
     result = InboundResult(outcome="none")
     while True:
-        inbound, turn, twiml, more = _answer_oldest(hashed)
+        inbound, turn, twiml, more = _answer_oldest(hashed, in_webhook)
         if inbound is None:
             return result
         result.twiml_replies.extend(twiml)
@@ -158,7 +191,7 @@ def inbound_answer_pending(*, hashed: str, until_id: int | None = None) -> Inbou
 
 @transaction.atomic
 def _answer_oldest(
-    hashed: str,
+    hashed: str, in_webhook: bool
 ) -> tuple[InboundMessage | None, Turn | None, list[str], bool]:
     conversation = Conversation.objects.select_for_update().filter(phone_hash=hashed).first()
     if conversation is None:
@@ -193,6 +226,7 @@ def _answer_oldest(
                 # The opt-out confirmation goes in the webhook's answer: the queue would find
                 # the number opted out and never send it.
                 in_twiml=turn.effect == Effect.OPT_OUT,
+                twiml_fallback=in_webhook,
             )
             _count_replies(hashed, len(turn.replies))
             inbound.reply_count = len(turn.replies)
@@ -276,7 +310,7 @@ def inbound_message_answer(*, inbound: InboundMessage) -> InboundResult:
     For an opt-out (its confirmation goes in the webhook's TwiML) and when the broker is
     down (every reply goes in the TwiML). Same order and locks as the worker.
     """
-    return inbound_answer_pending(hashed=inbound.phone_hash, until_id=inbound.pk)
+    return inbound_answer_pending(hashed=inbound.phone_hash, until_id=inbound.pk, in_webhook=True)
 
 
 def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundResult:

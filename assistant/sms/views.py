@@ -110,7 +110,8 @@ def status_callback(request):
 
     200 for anything well formed (also for a sid we never sent or a status we do not know,
     so Twilio does not retry it forever); 400 for a malformed request; 403 (from
-    ``twilio_webhook``) for a forged one.
+    ``twilio_webhook``) for a forged one; 503 for a status that arrived before its sid was
+    saved while Redis, which would keep it until then, is down (Twilio may call again).
     """
     sid = request.POST.get("MessageSid", "").strip()
     status = request.POST.get("MessageStatus", "").strip().lower()
@@ -128,5 +129,9 @@ def status_callback(request):
                 "ErrorCode must be a number of at most 9 ASCII digits.", content_type="text/plain"
             )
         error_code = int(raw_code) or None
-    outbound_status_update(sid=sid, status=status, error_code=error_code)
+    try:
+        outbound_status_update(sid=sid, status=status, error_code=error_code)
+    except (RedisError, OSError):
+        logger.warning("Status callback for a sid not saved yet; Redis down, asking for it again.")
+        return HttpResponse(status=503, headers={"Retry-After": "60"})
     return HttpResponse(status=200)

@@ -559,3 +559,16 @@ def test_a_sid_another_message_took_in_a_look_up_leaves_neither_stuck(
     assert f"message #{taker.pk} had already taken" in message.last_error_message
     assert outbound_requeue_stale(older_than=timedelta(0)) == 0  # nothing left to send
     assert len(fake_twilio.accepted) == 1
+
+
+def test_pacing_without_redis_spaces_turns_in_the_process(settings, private_redis):
+    sender = "+15550000001"
+    settings.REDIS_URL = private_redis.url
+    settings.SMS_PACE_PER_SENDER = {sender: 12.5}
+    settings.SMS_PACE_HEADROOM = 0.2  # 10 segments per second
+    private_redis.stop()
+    waits = [pace_reserve(sender=sender, segments=2, max_wait=1) for _ in range(5)]
+    assert all(turn.granted for turn in waits)
+    for index, turn in enumerate(waits):
+        assert turn.wait == pytest.approx(0.2 * index, abs=0.05)
+    assert not pace_reserve(sender=sender, segments=2, max_wait=0.5).granted

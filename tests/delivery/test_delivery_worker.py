@@ -8,8 +8,6 @@ once, at no more than the pace, and each resident's replies in the order they we
 
 import os
 import signal
-import socket
-import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +18,7 @@ import redis
 from assistant.delivery.leases import lease_release
 from assistant.delivery.services import outbound_queue, outbound_requeue_stale, replies_dispatch
 from assistant.models import OutboundMessage
-from tests.support.services import require_service, wait_for
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.celery_worker
 Status = OutboundMessage.Status
@@ -35,6 +33,15 @@ def statuses() -> dict[str, int]:
     for status in OutboundMessage.objects.values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def waiting() -> list[tuple]:
+    """Return the id, status, attempts and last error of every message not sent yet."""
+    return list(
+        OutboundMessage.objects.exclude(status=Status.SENT).values_list(
+            "pk", "status", "attempts", "outcome_unknown", "last_error_message"
+        )
+    )
 
 
 def assert_each_sent_exactly_once(fake_twilio, expected: int) -> None:
@@ -230,47 +237,6 @@ def test_a_thousand_messages_from_two_workers_keep_to_the_pace(
     assert (times[-1] - times[0]) >= (1000 - 1) / pace - 0.5
 
 
-@pytest.fixture
-def private_redis(tmp_path):
-    """A Redis of this test's own on a free port (the shared one is never restarted)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [
-        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path),
-    ]  # fmt: skip
-
-    class Server:
-        url = f"redis://127.0.0.1:{port}/0"
-        process = None
-
-        def start(self):
-            self.process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            for _ in range(100):
-                try:
-                    redis.Redis.from_url(self.url).ping()
-                    return
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            raise RuntimeError("private redis-server did not start")
-
-        def stop(self):
-            self.process.terminate()
-            self.process.wait(10)
-
-    server = Server()
-    try:
-        server.start()
-    except FileNotFoundError:
-        require_service(False, "needs redis-server on PATH")
-    yield server
-    if server.process.poll() is None:
-        server.stop()
-
-
 def test_redis_restarted_during_a_burst_delivers_every_message_once(
     start_celery_worker, twilio_env, fake_twilio, private_redis, settings
 ):
@@ -310,3 +276,35 @@ def test_redis_restarted_during_a_burst_delivers_every_message_once(
         app.conf.broker_url = os.environ["REDIS_URL"]
         app._pool = None
         app.amqp._producer_pool = None
+
+
+def test_workers_survive_a_broker_outage_and_send_every_message_once(
+    start_celery_worker, twilio_env, fake_twilio, on_private_redis
+):
+    """Redis stops for a few seconds while two workers hold running, prefetched and
+    countdown tasks (pacing defers most messages): both reconnect on their own, put back what
+    they held, and every message reaches Twilio exactly once, without beat's re-queueing."""
+    env = {
+        **twilio_env,
+        "REDIS_URL": on_private_redis.url,
+        "SMS_PACE_DEFAULT": "10",
+        "SMS_PACE_MAX_WAIT_SECONDS": "0.5",
+    }
+    workers = [start_celery_worker(concurrency=2, **env) for _ in range(2)]
+    for index, number in enumerate(numbers(80)):
+        outbound_queue(to=number, body=f"Outage {index}.")
+    wait_for(lambda: len(fake_twilio.accepted) >= 15, timeout=30)
+    on_private_redis.stop()
+    time.sleep(5)
+    on_private_redis.start()
+    wait_for(
+        lambda: statuses().get(Status.SENT) == 80,
+        timeout=120,
+        interval=1,
+        message=lambda: f"not all sent: {statuses()}; waiting: {waiting()}",
+    )
+    for worker in workers:
+        log = worker.log()
+        assert worker.process.poll() is None, log
+        assert "Unrecoverable error" not in log, log
+    assert_each_sent_exactly_once(fake_twilio, 80)

@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from assistant.content.interface_translation import interface_translation_approve
-from assistant.content.publication import public_content_changed
+from assistant.content.publication import public_content_changed, public_content_version
 from assistant.models import Agreement, InterfaceTranslationReview
 from tests.factories import AgencyFactory, AgreementFactory, UserFactory, place
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -227,6 +228,25 @@ def test_pages_still_render_when_the_cache_cannot_be_reached(
     assert response.status_code == 200
     assert "are not on ICE" in answer_sentence(response)
     assert "The page cache cannot be reached" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_pages_are_rendered_and_a_change_is_never_hidden_after(
+    client, places_loaded, ice_list, on_private_redis
+):
+    assert "are not on ICE" in answer_sentence(client.get(NASSAU))  # now cached in Redis
+    on_private_redis.stop()
+    assert "are not on ICE" in answer_sentence(client.get(NASSAU))
+    agreement = AgreementFactory(status=Agreement.Status.PENDING)
+    with transaction.atomic():
+        agreement.status = Agreement.Status.ACTIVE
+        agreement.save()
+        public_content_changed()  # Redis cannot hear it now
+    assert answer_sentence(client.get(NASSAU)).endswith("works with ICE: Task Force Model.")
+    # Redis comes back with the page it kept: it must not be served again.
+    on_private_redis.start()
+    wait_for(lambda: public_content_version() is not None, timeout=10)
+    assert answer_sentence(client.get(NASSAU)).endswith("works with ICE: Task Force Model.")
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The real services tests run against: skip or fail when one is missing, Celery workers.
+"""The real services tests run against: skip or fail when one is missing, Celery workers,
+a private Redis that a test may stop.
 
 A missing service skips the test on a developer's machine and fails it in CI (``CI=true``).
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -231,3 +233,40 @@ class WebProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+class PrivateRedis:
+    """A ``redis-server`` of one test's own on a free port, that the test may stop and start.
+
+    The shared Redis is never stopped. Its data is kept on disk (append-only file, written at
+    every command), so a restart keeps it, as a production Redis with persistence would.
+    """
+
+    def __init__(self, data_dir: Path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.command = [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "yes", "--appendfsync", "always", "--dir", str(data_dir),
+        ]  # fmt: skip
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
