@@ -57,11 +57,14 @@ class Progress:
         """Wait until ``fraction`` of the texts have been sent to the webhook."""
         return self.burst.wait_posted(int(self.burst.total * fraction), timeout=120)
 
-    def replies_out(self, fraction: float, timeout: float = 90) -> bool:
+    def replies_out(self, fraction: float, timeout: float = 180) -> bool:
         """Wait until Twilio has been asked to send ``fraction`` of the replies due."""
         deadline = time.monotonic() + timeout
         while len(self.stack.fake.requests) < self.replies_due * fraction:
             if time.monotonic() > deadline:
+                self.stack.fault_notes.append(
+                    f"only {len(self.stack.fake.requests)} sends after {timeout:.0f} s"
+                )
                 return False
             time.sleep(0.05)
         return True
@@ -226,22 +229,20 @@ def test_a_worker_killed_during_sends_loses_and_doubles_nothing(fault_stack):
         while stack.fake.in_flight < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
         worker = stack.workers[0]
-        in_flight = stack.fake.in_flight
+        killed_mid_send.append(stack.fake.in_flight)
         worker.kill()  # SIGKILL to the worker and its pool processes, mid-send
-        stack.fault_notes.append(f"killed {worker.name} with {in_flight} sends in flight")
+        stack.fault_notes.append(f"killed {worker.name} with {killed_mid_send[0]} sends in flight")
         time.sleep(2)
         stack.fake.latency = 0.0
         worker.start()  # what the supervisor does
         worker.wait_ready()
 
-    assert_held(
-        run_scenario(
-            fault_stack,
-            "worker SIGKILLed during sends",
-            prepare=slow_twilio,
-            fault=kill_a_worker,
-        )
+    killed_mid_send: list[int] = []
+    row = run_scenario(
+        fault_stack, "worker SIGKILLed during sends", prepare=slow_twilio, fault=kill_a_worker
     )
+    assert killed_mid_send and killed_mid_send[0] >= 3, "the worker was not killed mid-send"
+    assert_held(row)
 
 
 def test_twilio_hanging_dropping_and_refusing_then_recovering_loses_and_doubles_nothing(
@@ -251,15 +252,25 @@ def test_twilio_hanging_dropping_and_refusing_then_recovering_loses_and_doubles_
         progress.replies_out(0.1)
         # Each request takes the next answer: accepted but answered too late, cut before it
         # was taken, cut after it was taken, a server error, too many requests.
-        stack.fake.fault_cycle = ["hang", "drop", "drop-accepted", "500", "429"]
+        cycle = ["hang", "drop", "drop-accepted", "500", "429"]
+        stack.fake.fault_cycle = cycle
         try:
             time.sleep(OUTAGE_SECONDS)
+            # At least one request of each kind, however slowly the sends come.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and sum(
+                1 for _at, answer in stack.fake.requests if answer != "ok"
+            ) < len(cycle):
+                time.sleep(0.05)
         finally:
             stack.fake.fault_cycle = []
 
-    assert_held(
-        run_scenario(fault_stack, "Twilio hangs, drops, 500, 429, recovers", fault=misbehave)
+    row = run_scenario(fault_stack, "Twilio hangs, drops, 500, 429, recovers", fault=misbehave)
+    misbehaved = {answer for _at, answer in fault_stack.fake.requests if answer != "ok"}
+    assert misbehaved == {"hang", "drop", "drop-accepted", "500", "429"}, (
+        f"the fault hit too few sends to test each answer: {misbehaved or 'none'}"
     )
+    assert_held(row)
 
 
 def test_two_identical_replies_within_two_minutes_both_arrive_once(fault_stack):
@@ -273,14 +284,16 @@ def test_two_identical_replies_within_two_minutes_both_arrive_once(fault_stack):
     def refuse_repeats_once(stack):
         stack.fake.fail_repeats = "500"
 
-    assert_held(
-        run_scenario(
-            fault_stack,
-            "two identical replies in two minutes",
-            prepare=refuse_repeats_once,
-            repeat_zip=True,
-        )
+    row = run_scenario(
+        fault_stack,
+        "two identical replies in two minutes",
+        prepare=refuse_repeats_once,
+        repeat_zip=True,
     )
+    assert any(answer == "500" for _at, answer in fault_stack.fake.requests), (
+        "no repeated reply was refused: the scenario tested nothing"
+    )
+    assert_held(row)
 
 
 def test_status_callbacks_out_of_order_leave_every_message_final(fault_stack):
