@@ -22,6 +22,7 @@ from assistant.delivery.sending import (
     outbound_deliver,
     outbound_fail,
 )
+from assistant.delivery.status_spool import outbound_status_apply_kept
 from config.celery import BoundedRedeliveryTask
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,9 @@ def deliver_received(sender=None, request=None, **kwargs) -> None:
 
 @shared_task(name="assistant.tasks.outbound_requeue_stranded", ignore_result=True)
 def requeue_stranded() -> int:
-    """Enqueue again the messages whose task was lost (recovery.outbound_requeue_stale)."""
+    """Apply status callbacks kept while the database was down, then enqueue again the
+    messages whose task was lost (recovery.outbound_requeue_stale)."""
+    outbound_status_apply_kept()
     return outbound_requeue_stale()
 
 

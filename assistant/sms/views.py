@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant.delivery.sending import outbound_status_update
+from assistant.delivery.status_spool import outbound_status_keep
 from assistant.privacy import normalize_phone
 from assistant.sms.conversation import is_opt_out
 from assistant.sms.services import inbound_accept, inbound_message_answer
@@ -131,6 +132,12 @@ def status_callback(request):
         error_code = int(raw_code) or None
     try:
         outbound_status_update(sid=sid, status=status, error_code=error_code)
+    except (DatabaseOperationalError, InterfaceError):
+        # PostgreSQL is down: Twilio will not send it again, so it is kept and applied later.
+        if outbound_status_keep(sid=sid, status=status, error_code=error_code):
+            return HttpResponse(status=200)
+        logger.warning("Status callback not recorded: the database and Redis are down.")
+        return HttpResponse(status=503, headers={"Retry-After": "60"})
     except (RedisError, OSError):
         logger.warning("Status callback for a sid not saved yet; Redis down, asking for it again.")
         return HttpResponse(status=503, headers={"Retry-After": "60"})
