@@ -4,16 +4,14 @@ The database is taken away by pointing the real connection at a port where nothi
 (a stopped PostgreSQL refuses the same way); the fault suite stops a real one.
 """
 
-from contextlib import contextmanager
-
 import pytest
 import redis
-from django.db import connection
 
 from assistant.delivery.models import OutboundMessage
 from assistant.delivery.status_spool import STATUS_SPOOL_KEY
 from assistant.delivery.tasks import requeue_stranded
 from tests.sms_signing import signed_post
+from tests.support.services import database_unreachable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,19 +24,6 @@ def twilio_token(settings, postgres, redis_url):
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-for-signatures"
     settings.REDIS_URL = redis_url
     return settings
-
-
-@contextmanager
-def database_unreachable():
-    saved = dict(connection.settings_dict)
-    connection.close()
-    connection.settings_dict["PORT"] = "1"
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
 
 
 def sent_message() -> OutboundMessage:

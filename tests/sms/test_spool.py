@@ -7,11 +7,9 @@ stops a real one under gunicorn. Tasks run in process here, as in the other webh
 
 import logging
 import uuid
-from contextlib import contextmanager
 
 import pytest
 import redis
-from django.db import connection
 
 from assistant.delivery.backends import locmem
 from assistant.models import InboundMessage
@@ -19,6 +17,7 @@ from assistant.sms.spool import PROCESSING_KEY, SPOOL_KEY, inbound_spool_drain
 from assistant.sms.tasks import inbound_spool_drain as inbound_spool_drain_task
 from tests.sms.test_inbound_worker import expected_replies
 from tests.sms_signing import signed_post
+from tests.support.services import database_unreachable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,20 +38,6 @@ def sms_settings(settings, postgres, redis_url):
 def spool(redis_url):
     """The Redis the spool lives in (emptied before each test with the cache)."""
     return redis.Redis.from_url(redis_url)
-
-
-@contextmanager
-def database_unreachable():
-    """Point the real connection at a port where nothing listens, then back."""
-    saved = dict(connection.settings_dict)
-    connection.close()
-    connection.settings_dict["PORT"] = "1"
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
 
 
 def text(client, number: str, body: str, sid: str | None = None):

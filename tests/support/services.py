@@ -13,11 +13,13 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import redis
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -270,3 +272,20 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+
+@contextmanager
+def database_unreachable():
+    """Point the real database connection at a port where nothing listens, then back.
+
+    A stopped PostgreSQL refuses the same way; the fault suite stops a real one.
+    """
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = "1"
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
