@@ -83,7 +83,7 @@ def test_with_redis_stopped_texts_are_answered_in_the_twiml_and_never_sent_again
         (OutboundMessage.Channel.TWIML, Status.SENT)
     }
 
-    redis_down.start()
+    redis_down.start_and_settle()
     start_celery_worker(**{**webhook_settings, "REDIS_URL": redis_down.url})
     # What beat does every minute finds nothing left to answer or to send.
     assert inbound_requeue_stale(older_than=timedelta(0)) == []
@@ -135,10 +135,10 @@ def test_a_worker_that_loses_redis_keeps_its_replies_to_send_later(
     assert {(m.channel, m.status) for m in OutboundMessage.objects.all()} == {
         (OutboundMessage.Channel.API, Status.QUEUED)
     }
-    redis_down.start()
+    redis_down.start_and_settle()
     app.conf.task_always_eager = True
     with django_capture_on_commit_callbacks(execute=True):
-        outbound_requeue_stale(older_than=timedelta(0))  # what beat does every minute
+        outbound_requeue_stale(older_than=timedelta(0))  # what beat does every few seconds
     assert [m["body"] for m in fake_twilio.accepted] == replies_to(["hola"])[0]
 
 

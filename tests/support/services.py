@@ -21,6 +21,9 @@ import pytest
 import redis
 from django.db import connection
 
+from config import cache as redis_cache
+from config import redis_transport
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -267,6 +270,15 @@ class PrivateRedis:
             except (redis.ConnectionError, redis.BusyLoadingError):
                 time.sleep(0.05)
         raise RuntimeError("private redis-server did not start")
+
+    def start_and_settle(self) -> None:
+        """Start Redis again, then wait as long as this process keeps treating it as down.
+
+        After a failed call, the cache and the broker are not tried again for a few seconds
+        (config/cache.py, config/redis_transport.py): a restart takes that long to be seen.
+        """
+        self.start()
+        time.sleep(max(redis_cache.RETRY_AFTER_SECONDS, redis_transport.FAIL_FAST_SECONDS))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
