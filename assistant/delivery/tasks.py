@@ -50,7 +50,11 @@ class DeliverTask(BoundedRedeliveryTask):
         no task holds them.
         """
         options = {"queue": queue, "countdown": countdown or None, "retry": retry}
-        lease_hold(message_ids, queue_lease_seconds(countdown))
+        # Held for a short while first, the full time once the broker has the tasks: when
+        # Redis goes away between the two, the release below cannot reach it either, and a
+        # full-length lease would keep a message no task holds from being re-queued for
+        # SMS_REQUEUE_AFTER_SECONDS.
+        lease_hold(message_ids, run_lease_seconds())
         try:
             if len(message_ids) == 1 or self.app.conf.task_always_eager:
                 # Eager (no broker), a task runs here and may enqueue the next reply: nested
@@ -65,6 +69,7 @@ class DeliverTask(BoundedRedeliveryTask):
             for message_id in message_ids:
                 lease_release(message_id)
             raise
+        lease_hold(message_ids, queue_lease_seconds(countdown))
 
     def on_redelivery_exhausted(self, message_id: int, *args, **kwargs) -> None:
         """Mark the message failed, visibly, instead of leaving it queued forever."""
