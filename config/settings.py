@@ -214,6 +214,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # 30 s) for as long as it takes, instead of exiting after 100 tries (about 45 minutes).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_IGNORE_RESULT = True
+# Celery closes the database connection after this many tasks (twice that many task starts
+# and ends); between, connections live as in a web request (config/celery.py says why).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

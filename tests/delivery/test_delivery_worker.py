@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.db import connection
 
 from assistant.delivery.leases import lease_release
 from assistant.delivery.services import outbound_queue, outbound_requeue_stale, replies_dispatch
@@ -252,7 +253,7 @@ def test_redis_restarted_during_a_burst_delivers_every_message_once(
     app._pool = None  # the producer pool connects to the private Redis from now on
     app.amqp._producer_pool = None
     try:
-        start_celery_worker(concurrency=2, REDIS_URL=private_redis.url, **twilio_env)
+        worker = start_celery_worker(concurrency=2, REDIS_URL=private_redis.url, **twilio_env)
         for index, number in enumerate(numbers(200)):
             outbound_queue(to=number, body=f"Burst {index}.")
         wait_for(lambda: len(fake_twilio.accepted) >= 40, timeout=30)
@@ -268,7 +269,16 @@ def test_redis_restarted_during_a_burst_delivers_every_message_once(
         def state() -> str:
             broker = redis.Redis.from_url(private_redis.url)
             lengths = {q: broker.llen(q) for q in ("replies", "celery", "ae.undeliver")}
-            return f"not all sent: {statuses()}; broker queues {lengths}"
+            waiting = OutboundMessage.objects.exclude(status=Status.SENT)
+            leases = {
+                m.pk: (m.status, m.attempts, broker.ttl(f":1:delivery:lease:{m.pk}"))
+                for m in waiting
+            }
+            logs = worker.log()[-4000:]
+            return (
+                f"not all sent: {statuses()}; broker queues {lengths}; unacked "
+                f"{broker.hlen('unacked')}; unsent (status, attempts, lease ttl) {leases}\n{logs}"
+            )
 
         wait_for(settled, timeout=90, interval=2, message=state)
         assert_each_sent_exactly_once(fake_twilio, 200)
@@ -308,3 +318,29 @@ def test_workers_survive_a_broker_outage_and_send_every_message_once(
         assert worker.process.poll() is None, log
         assert "Unrecoverable error" not in log, log
     assert_each_sent_exactly_once(fake_twilio, 80)
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(
+    start_celery_worker, twilio_env, fake_twilio
+):
+    """Celery's Django fix-up would open a new PostgreSQL session for every task (a quarter of
+    a worker's time in a large alert); a worker keeps one per process, as a web process does."""
+
+    def sessions_opened() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    start_celery_worker(**twilio_env)  # one process
+    outbound_queue(to="+15551230000", body="Warm-up.")
+    wait_for(lambda: len(fake_twilio.accepted) == 1, timeout=30)
+    before = sessions_opened()
+    for index, number in enumerate(numbers(30)):
+        outbound_queue(to=number, body=f"Session {index}.")
+    wait_for(lambda: statuses().get(Status.SENT) == 31, timeout=60, message=statuses)
+    time.sleep(1.5)  # a backend's counters reach pg_stat_database within a second
+    opened = sessions_opened() - before
+    assert opened <= 3, f"{opened} database sessions opened for 30 messages"
