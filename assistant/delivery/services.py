@@ -12,7 +12,7 @@ from assistant.delivery.recovery import outbound_requeue_stale
 from assistant.delivery.segments import count_segments
 from assistant.delivery.sending import REPLIES_QUEUE
 from assistant.delivery.tasks import deliver
-from assistant.privacy import is_whatsapp
+from assistant.privacy import is_whatsapp, phone_hash
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,35 @@ def _enqueue(message_ids: list[int], *, queue: str | None = None) -> None:
         )
 
 
+def _earlier_replies_taken_into_twiml(to: str, now) -> list[OutboundMessage]:
+    """Take this number's replies still queued for the API, oldest first, to answer in TwiML.
+
+    With the broker down, a worker cannot send them; answered after them, the resident would
+    read this text's answer before the earlier one's. Only replies no attempt has reached
+    Twilio with (queued, outcome known) are taken, under their row lock, skipping any a worker
+    holds at this moment; a worker that takes one later finds it sent and leaves it.
+    """
+    earlier = list(
+        OutboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(
+            purpose=OutboundMessage.REPLY,
+            channel=OutboundMessage.Channel.API,
+            recipient_hash=phone_hash(to),
+            status=Status.QUEUED,
+            outcome_unknown=False,
+            twilio_sid__isnull=True,
+        )
+        .order_by("pk")
+    )
+    for message in earlier:
+        message.channel = OutboundMessage.Channel.TWIML
+        message.status = Status.SENT
+        message.attempts += 1
+        message.last_attempt_at = now
+        message.updated_at = now
+    return earlier
+
+
 def replies_dispatch(
     *,
     to: str,
@@ -144,6 +173,8 @@ def replies_dispatch(
         return []
     now = timezone.now()
     with transaction.atomic():
+        earlier = [] if in_twiml else _earlier_replies_taken_into_twiml(to, now)
+        bodies = [message.body() for message in earlier] + bodies
         records = []
         for body in bodies:
             segments, encoding = _cost(to, body)
@@ -161,6 +192,23 @@ def replies_dispatch(
                 )
             )
         OutboundMessage.objects.bulk_create(records)
+        for message in earlier:
+            message.wipe_personal_data()
+        OutboundMessage.objects.bulk_update(
+            earlier,
+            [
+                "channel", "status", "attempts", "last_attempt_at", "updated_at",
+                "recipient_encrypted", "recipient_hash", "body_encrypted",
+            ],
+        )  # fmt: skip
+    if earlier:
+        logger.warning(
+            "Broker down: %d earlier repl%s still queued for this number went first in the "
+            "TwiML (messages %s).",
+            len(earlier),
+            "y" if len(earlier) == 1 else "ies",
+            ", ".join(str(m.pk) for m in earlier),
+        )
     logger.log(
         logging.INFO if in_twiml else logging.WARNING,
         "%s: answered %d repl%s in TwiML (messages %s).",

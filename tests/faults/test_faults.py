@@ -200,7 +200,9 @@ def test_redis_stopped_mid_burst_loses_and_doubles_nothing(fault_stack):
         # Twice: while texts come in, and while replies go out.
         progress.texts_in(0.25)
         outage(stack.redis)
-        progress.replies_out(0.25)
+        # Most replies go out in the webhook's TwiML during the first outage (with the
+        # replies still queued for those residents), so fewer are left for the workers.
+        progress.replies_out(0.1, timeout=60)
         outage(stack.redis)
 
     assert_held(run_scenario(fault_stack, "Redis stopped mid-burst", fault=stop_redis))

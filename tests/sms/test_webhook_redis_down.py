@@ -142,6 +142,28 @@ def test_a_worker_that_loses_redis_keeps_its_replies_to_send_later(
     assert [m["body"] for m in fake_twilio.accepted] == replies_to(["hola"])[0]
 
 
+def test_a_reply_still_queued_goes_first_in_the_twiml_of_the_next_text(
+    db, webhook_settings, fake_twilio, loaded_places, redis_down
+):
+    # A worker answered the first text as Redis went away: that reply waits, queued. The
+    # resident's next text is answered in the webhook's TwiML; the waiting reply goes first,
+    # so the answers are read in the order they were written, and it is not sent again.
+    number = "+15165550148"
+    inbound = inbound_accept(sid="SM" + uuid.uuid4().hex, from_number=number, body="hola")
+    inbound_answer_pending(hashed=inbound.phone_hash)
+    first, second = replies_to(["hola", "11550"])
+
+    assert text(Client(), number, "11550") == first + second
+    assert set(OutboundMessage.objects.values_list("channel", "status")) == {
+        (OutboundMessage.Channel.TWIML, Status.SENT)
+    }
+    assert not OutboundMessage.objects.exclude(recipient_encrypted="", body_encrypted="").exists()
+    redis_down.start_and_settle()
+    app.conf.task_always_eager = True
+    assert outbound_requeue_stale(older_than=timedelta(0)) == 0
+    assert fake_twilio.accepted == []
+
+
 class TestStatusCallbackWithRedisStopped:
     path = "/sms/status"
 
