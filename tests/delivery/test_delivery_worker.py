@@ -234,7 +234,13 @@ def test_a_thousand_messages_from_two_workers_keep_to_the_pace(
         sum(1 for t in times[i : i + pace + 10] if t < start + 1.0) for i, start in enumerate(times)
     )
     print(f"busiest one-second window: {busiest} segments (pace {pace})")
-    assert busiest <= pace
+    # The pace is kept where the workers take their turns, 1/pace s apart; the fake Twilio
+    # notes each message when its request has arrived, a few milliseconds later and not
+    # always the same few. So any pace + 1 messages in a row span a second, less that
+    # jitter: an unpaced burst would put them within a fraction of it.
+    jitter = 0.1
+    tightest = min(times[i + pace] - times[i] for i in range(len(times) - pace))
+    assert tightest >= 1.0 - jitter, f"{pace + 1} messages reached Twilio within {tightest:.3f} s"
     assert (times[-1] - times[0]) >= (1000 - 1) / pace - 0.5
 
 
