@@ -113,12 +113,11 @@ def _count_delivery(task_id: str) -> int:
 def _database_connections_checked(sender=None, **kwargs) -> None:
     """Around each task, what Django does around each request: close a connection that is
     broken or past ``CONN_MAX_AGE``, keep the others (see ``CELERY_DB_REUSE_MAX`` above)."""
-    from django.db import connections
+    from django.db import close_old_connections
 
-    if getattr(getattr(sender, "request", None), "is_eager", False):
-        return
-    for connection in connections.all(initialized_only=True):
-        connection.close_if_unusable_or_obsolete()
+    # An eager task runs inside its caller's request or transaction: left to the caller.
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
 
 
 app = Celery("config", task_cls=BoundedRedeliveryTask)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.db import connection
 
 from assistant.delivery.leases import lease_release
@@ -277,7 +278,7 @@ def test_redis_restarted_during_a_burst_delivers_every_message_once(
             lengths = {q: broker.llen(q) for q in ("replies", "celery", "ae.undeliver")}
             waiting = OutboundMessage.objects.exclude(status=Status.SENT)
             leases = {
-                m.pk: (m.status, m.attempts, broker.ttl(f":1:delivery:lease:{m.pk}"))
+                m.pk: (m.status, m.attempts, broker.ttl(cache.make_key(f"delivery:lease:{m.pk}")))
                 for m in waiting
             }
             logs = worker.log()[-4000:]
