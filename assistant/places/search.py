@@ -471,8 +471,14 @@ def _suggest(g: Gazetteer, key: str, state: str) -> Resolution | None:
     return Resolution("suggestions", tuple(found), state=state)
 
 
-def resolve(query: str, gazetteer: Gazetteer, *, channel: Channel = "web") -> Resolution:
-    """Read what a resident typed as a ZIP code, a state, a county or a city."""
+def resolve(
+    query: str, gazetteer: Gazetteer, *, channel: Channel = "web", suggest: bool = True
+) -> Resolution:
+    """Read what a resident typed as a ZIP code, a state, a county or a city.
+
+    ``suggest=False`` skips the "did you mean" guesses (the slow part: a fuzzy match over
+    every place name) for a caller that would not show them.
+    """
     match = ZIP_IN_TEXT_RE.search(query)  # ASCII digits only: "١١٥٠١" and "１１５０１" are no ZIP
     if match:
         return _zip_resolution(gazetteer, match.group(1))
@@ -484,6 +490,8 @@ def resolve(query: str, gazetteer: Gazetteer, *, channel: Channel = "web") -> Re
         result = _read(gazetteer, place_words, state, channel)
         if result is not None:
             return result
+    if not suggest:
+        return Resolution("none", reason="not found")
     # A state named alone after fillers ("I live in Texas") is handled by _read; a place
     # that was not found gets suggestions, narrowed by the state when one was named.
     for place_words, state in readings:

@@ -439,6 +439,8 @@ class PlaceSearch:
 
 def _places_for_targets(targets) -> list[Place]:
     """Return the Place rows of gazetteer targets, in the same order; unknown ones dropped."""
+    if not targets:
+        return []
     states = [t.id for t in targets if t.kind == "state"]
     counties = [t.id for t in targets if t.kind == "county"]
     cities = [t.id for t in targets if t.kind == "city"]
@@ -497,7 +499,7 @@ def _city_for_zip(*, zip_code: str, county: Place) -> Place | None:
     )
 
 
-def place_search(*, query: str, channel: str = "web") -> PlaceSearch:
+def place_search(*, query: str, channel: str = "web", suggest: bool = True) -> PlaceSearch:
     """Return where a resident's words lead, on the site (``web``) or by SMS (``sms``).
 
     ZIP codes inside a sentence, states by name (also in Spanish and other languages),
@@ -507,7 +509,7 @@ def place_search(*, query: str, channel: str = "web") -> PlaceSearch:
     query = (query or "").strip()[:200]
     if not query:
         return PlaceSearch(kind="none")
-    resolution = resolve(query, default_gazetteer(), channel=channel)
+    resolution = resolve(query, default_gazetteer(), channel=channel, suggest=suggest)
     places = _places_for_targets(resolution.targets)
     if not places:
         return PlaceSearch(kind="none", zip_code=resolution.zip_code)
@@ -528,6 +530,9 @@ def place_search(*, query: str, channel: str = "web") -> PlaceSearch:
 
 
 def places_for_query(*, query: str, channel: str = "web") -> list[Place]:
-    """Return the places a resident may mean (one, or all of a choice; none for typos)."""
-    result = place_search(query=query, channel=channel)
+    """Return the places a resident may mean (one, or all of a choice; none for typos).
+
+    Typos get nothing here, so no "did you mean" guesses are computed.
+    """
+    result = place_search(query=query, channel=channel, suggest=False)
     return result.places if result.kind in ("single", "choice") else []

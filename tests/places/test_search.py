@@ -128,3 +128,14 @@ def test_built_from_plain_entries():
     assert resolve("Tejas", g, channel="sms").target.id == "TX"
     assert resolve("77002", g).target.id == "48201"
     assert resolve("Harriss County", g).kind == "suggestions"
+
+
+def test_a_caller_that_shows_no_guesses_gets_none_for_a_typo_and_the_same_for_the_rest(gaz):
+    # The SMS bot does not offer "did you mean": it skips the fuzzy match, the slow part.
+    assert resolve("Pheonix", gaz).kind == "suggestions"
+    assert resolve("Pheonix", gaz, channel="sms", suggest=False).kind == "none"
+    assert resolve("hola necesito ayuda", gaz, channel="sms", suggest=False).kind == "none"
+    for query in ("Phoenix", "Nassau County, NY", "11001", "Texas"):
+        guessed = resolve(query, gaz, channel="sms")
+        plain = resolve(query, gaz, channel="sms", suggest=False)
+        assert (plain.kind, plain.targets) == (guessed.kind, guessed.targets), query
