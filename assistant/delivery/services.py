@@ -106,6 +106,15 @@ def _enqueue(message_ids: list[int], *, queue: str | None = None) -> None:
         )
 
 
+def _send_here(message_id: int) -> None:
+    """Send a worker's first reply in that worker, as its deliver task would."""
+    try:
+        deliver.run_here(message_id, queue=REPLIES_QUEUE)
+    except Exception:
+        # Left queued with its lease: outbound_requeue_stale enqueues it once the lease ends.
+        logger.exception("Reply %s not sent by the worker that wrote it.", message_id)
+
+
 def _earlier_replies_taken_into_twiml(to: str, now) -> list[OutboundMessage]:
     """Take this number's replies still queued for the API, oldest first, to answer in TwiML.
 
@@ -169,7 +178,12 @@ def replies_dispatch(
             # Only the first: each reply, once sent, hands the next to a worker, so they
             # arrive in order (see delivery.sending.reply_release_next).
             first = messages[0].pk
-            transaction.on_commit(lambda: _enqueue([first], queue=REPLIES_QUEUE), robust=True)
+            if twiml_fallback or deliver.app.conf.task_always_eager:
+                transaction.on_commit(lambda: _enqueue([first], queue=REPLIES_QUEUE), robust=True)
+            else:
+                # A worker that has just answered a text sends the first reply itself: no
+                # hop through the broker to another worker.
+                transaction.on_commit(lambda: _send_here(first), robust=True)
         return []
     now = timezone.now()
     with transaction.atomic():

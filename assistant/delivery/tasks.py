@@ -71,6 +71,39 @@ class DeliverTask(BoundedRedeliveryTask):
             raise
         lease_hold(message_ids, queue_lease_seconds(countdown))
 
+    def run_here(self, message_id: int, *, queue: str | None) -> str:
+        """Send ``message_id`` in this process now, as the task does; return the outcome.
+
+        What the task runs, and what a worker that has just answered a text runs for the
+        first reply (no hop through the broker to another worker). When it is not the
+        message's turn (pacing), or after a transient error, the task is enqueued on
+        ``queue`` with a countdown; the lease (delivery.leases) is held throughout.
+        """
+        lease_hold(message_id, run_lease_seconds())
+        try:
+            outcome = outbound_deliver(message_id=message_id)
+        except (DatabaseOperationalError, InterfaceError):
+            if self.app.conf.task_always_eager:
+                raise
+            # PostgreSQL is down or restarting. Tried again shortly rather than left to the
+            # re-queue of stranded work; an attempt cut off after Twilio took the message is
+            # looked up before any new send, as always. The lease goes with the new task.
+            logger.warning("Message %s: database unreachable; trying again.", message_id)
+            self.enqueue([message_id], queue=queue, countdown=DATABASE_RETRY_SECONDS)
+            return "database-down"
+        except (DeliveryDeferred, DeliveryRetry) as exc:
+            if self.app.conf.task_always_eager:
+                # No broker (make run): an eager countdown would run at once, over and over.
+                # The message stays queued; outbound_requeue_stale picks it up.
+                logger.warning("Message %s not sent yet (%s); left queued.", message_id, exc)
+                lease_release(message_id)
+                return "left-queued"
+            # Back on the queue it came from: a reply stays ahead of alerts.
+            self.enqueue([message_id], queue=queue, countdown=exc.countdown)
+            return "deferred" if isinstance(exc, DeliveryDeferred) else "retry"
+        lease_release(message_id)
+        return outcome
+
     def on_redelivery_exhausted(self, message_id: int, *args, **kwargs) -> None:
         """Mark the message failed, visibly, instead of leaving it queued forever."""
         outbound_fail(
@@ -92,32 +125,8 @@ def deliver(self, message_id: int) -> str:
     The message's lease (delivery.leases) is held while this runs and passed on to the task
     it enqueues; it is released when no task of the message is left.
     """
-    lease_hold(message_id, run_lease_seconds())
-    try:
-        outcome = outbound_deliver(message_id=message_id)
-    except (DatabaseOperationalError, InterfaceError):
-        if self.app.conf.task_always_eager:
-            raise
-        # PostgreSQL is down or restarting. Tried again shortly rather than left to the
-        # re-queue of stranded work; an attempt cut off after Twilio took the message is
-        # looked up before any new send, as always. The lease goes with the new task.
-        logger.warning("Message %s: database unreachable; trying again.", message_id)
-        queue = (self.request.delivery_info or {}).get("routing_key") or None
-        self.enqueue([message_id], queue=queue, countdown=DATABASE_RETRY_SECONDS)
-        return "database-down"
-    except (DeliveryDeferred, DeliveryRetry) as exc:
-        if self.app.conf.task_always_eager:
-            # No broker (make run): an eager countdown would run at once, over and over.
-            # The message stays queued; outbound_requeue_stale picks it up.
-            logger.warning("Message %s not sent yet (%s); left queued.", message_id, exc)
-            lease_release(message_id)
-            return "left-queued"
-        # Back on the queue it came from: a reply stays ahead of alerts.
-        queue = (self.request.delivery_info or {}).get("routing_key") or None
-        self.enqueue([message_id], queue=queue, countdown=exc.countdown)
-        return "deferred" if isinstance(exc, DeliveryDeferred) else "retry"
-    lease_release(message_id)
-    return outcome
+    queue = (self.request.delivery_info or {}).get("routing_key") or None
+    return self.run_here(message_id, queue=queue)
 
 
 @task_received.connect

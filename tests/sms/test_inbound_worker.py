@@ -146,3 +146,18 @@ def test_with_the_broker_down_the_webhook_answers_in_its_twiml(
     assert "<Message>" in answer and "codigo postal (ZIP)" in answer
     inbound = InboundMessage.objects.get()
     assert inbound.outcome == InboundMessage.Outcome.ANSWERED and not inbound.body_encrypted
+
+
+def test_the_worker_that_answers_a_text_sends_its_first_reply_itself(
+    start_celery_worker, webhook_settings, fake_twilio, loaded_places
+):
+    worker = start_celery_worker(concurrency=1, **webhook_settings)
+    number = "+15165550177"
+    expected = expected_replies(["hola necesito ayuda"])
+    assert len(expected) == 1
+    text(Client(), number, "hola necesito ayuda")
+    wait_for(lambda: received_by(fake_twilio, number) == expected, timeout=60)
+    # One task answered the text and sent the reply: no deliver task went through the broker.
+    log = worker.log()
+    assert "Task assistant.tasks.inbound_answer[" in log
+    assert "Task assistant.tasks.deliver[" not in log
