@@ -19,20 +19,34 @@ CLOSED_BY_GUIDE = (
 
 @transaction.atomic
 def review_flag_raise(
-    *, place: Place | None, reason: str, detail: str = "", changed_on: datetime.date | None = None
+    *,
+    place: Place | None,
+    reason: str,
+    detail: str = "",
+    details: list[str] | None = None,
+    changed_on: datetime.date | None = None,
 ) -> ReviewFlag:
-    """Open a flag for an organizer, or add to the open flag with the same place and reason."""
+    """Open a flag for an organizer, or add to the open flag with the same place and reason.
+
+    ``details`` adds many lines in one write, each once (a line the flag already has, word
+    for word, is not added again); ``detail`` is added unless the flag already says it.
+    """
     flag = (
         ReviewFlag.objects.select_for_update()
         .filter(place=place, reason=reason, resolved_at__isnull=True)
         .first()
     )
+    known = set(flag.detail.splitlines()) if flag else set()
+    new = []
+    if detail and not (flag and detail in flag.detail):
+        new.append(detail)
+    new += [line for line in dict.fromkeys(details or []) if line and line not in known]
     if flag is None:
         return ReviewFlag.objects.create(
-            place=place, reason=reason, detail=detail, changed_on=changed_on
+            place=place, reason=reason, detail="\n".join(new), changed_on=changed_on
         )
-    if detail and detail not in flag.detail:
-        flag.detail = f"{flag.detail}\n{detail}".strip()
+    if new:
+        flag.detail = "\n".join([flag.detail, *new]).strip()
     if changed_on and (flag.changed_on is None or changed_on > flag.changed_on):
         flag.changed_on = changed_on
     flag.save(update_fields=["detail", "changed_on"])

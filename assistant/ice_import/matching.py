@@ -273,8 +273,13 @@ class MatchIndex:
     def city(self, city_id) -> CityRef | None:
         return self._cities_by_id.get(city_id)
 
-    def find_county(self, state: StateRef, text: str) -> tuple[CountyRef | None, bool, str]:
-        """Return (county, matched by spelling, why not) for ICE's name of a county."""
+    def find_county(
+        self, state: StateRef, text: str, *, spelling: bool = True
+    ) -> tuple[CountyRef | None, bool, str]:
+        """Return (county, matched by spelling, why not) for ICE's name of a county.
+
+        ``spelling=False`` looks for the name as written only (no misspelling is matched).
+        """
         folded = fold(text)
         if folded in NOT_A_COUNTY:
             return None, False, "empty"
@@ -293,6 +298,8 @@ class MatchIndex:
                 found = _prefer_kind(found, word)
             if len(found) == 1:
                 return found[0], False, ""
+        if not spelling:
+            return None, False, "not found"
         found = _spelling_match(bare, keys)
         if len(found) > 1:
             found = _prefer_kind(found, word)
@@ -596,8 +603,9 @@ class _Matcher:
         for other in self.index.states:
             if other.abbr == self.state.abbr:
                 continue
-            county, typo, _why = self.index.find_county(other, text)
-            if county and not typo:
+            # Only a county of that name as written says the cell meant another state.
+            county, _typo, _why = self.index.find_county(other, text, spelling=False)
+            if county:
                 return other.name
         return ""
 

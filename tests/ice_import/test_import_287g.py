@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core.management import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assistant.ice_import.report import ImportReport
 from assistant.models import Agency, Agreement, ImportSnapshot, Place, ReviewFlag, UnmatchedRow
@@ -255,6 +257,38 @@ def test_an_unmatched_row_is_imported_flagged_and_listed_with_its_row_number(tmp
     assert "not placed: 1" in output
     flag = ReviewFlag.objects.get(reason=ReviewFlag.Reason.UNMATCHED_AGENCY)
     assert flag.place == state("FL") and "Xyzzy" in flag.detail
+
+
+FLAGS = '"assistant_reviewflag"'
+
+
+def test_many_unplaced_rows_make_one_flag_per_state_written_once(tmp_path):
+    # One write per state, whatever the number of rows: one per row copied the flag's
+    # growing text each time, and a hostile 49,000-row list took gigabytes and hours.
+    rows = [
+        ("FLORIDA", f"Xyzzy {index} Police Department", "Municipality", "#N/A")
+        + ("Task Force Model", datetime.datetime(2025, 4, 15), "link")
+        for index in range(300)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        run(write(tmp_path, "participatingAgencies05162025am.xlsx", xlsx(rows)))
+    flag_writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(("INSERT", "UPDATE")) and FLAGS in q["sql"] and "Xyzzy" in q["sql"]
+    ]
+    # Each flag that names these agencies (not placed; the state's answer changed) is
+    # written once.
+    assert len(flag_writes) == ReviewFlag.objects.filter(detail__contains="Xyzzy").count()
+    flag = ReviewFlag.objects.get(reason=ReviewFlag.Reason.UNMATCHED_AGENCY)
+    assert flag.place == state("FL")
+    assert len(flag.detail.splitlines()) == 300
+    assert "Xyzzy 299 Police Department" in flag.detail
+    assert UnmatchedRow.objects.count() == 300
+    # The same rows again (a later list) add no line twice.
+    run(write(tmp_path, "participatingAgencies05172025am.xlsx", xlsx(rows)))
+    flag.refresh_from_db()
+    assert len(flag.detail.splitlines()) == 300
 
 
 def test_an_agency_already_known_by_its_ice_name_is_reused(tmp_path):
