@@ -266,6 +266,7 @@ def queries_bench() -> None:
     from twilio.request_validator import RequestValidator
 
     from assistant.delivery.sending import outbound_deliver
+    from assistant.delivery.services import outbound_queue
     from assistant.models import InboundMessage, OutboundMessage
     from config.celery import app
 
@@ -303,18 +304,23 @@ def queries_bench() -> None:
                     inbound = InboundMessage.objects.get(sid=params["MessageSid"])
                     with CaptureQueriesContext(connection) as worker:
                         inbound_answer.run(inbound.pk)
-                new = list(
-                    OutboundMessage.objects.filter(pk__gt=last or 0)
-                    .order_by("pk")
-                    .values_list("pk", flat=True)
+                new = OutboundMessage.objects.filter(pk__gt=last or 0)
+                left = list(
+                    new.filter(status=OutboundMessage.Status.QUEUED).values_list("pk", flat=True)
                 )
                 with CaptureQueriesContext(connection) as delivery:
-                    for message_id in new:
+                    for message_id in left:
                         outbound_deliver(message_id=message_id)
-                per_message = len(delivery) / len(new) if new else float("nan")
                 print(f"{label:<11} webhook {len(webhook):3}   worker {len(worker):3}   "
-                      f"total per text {len(webhook) + len(worker):3}   "
-                      f"per delivered message {per_message:4.1f} ({len(new)} replies)")  # fmt: skip
+                      f"total per text {len(webhook) + len(worker):3}   ({new.count()} replies, "
+                      f"{new.count() - len(left)} sent by the worker that answered, "
+                      f"{len(left)} for the deliver task: {len(delivery)} queries)")  # fmt: skip
+            # One message through the deliver task's own steps, as an alert's messages go.
+            message = outbound_queue(to=number, body="bench", purpose="alert")
+            with CaptureQueriesContext(connection) as delivery:
+                outbound_deliver(message_id=message.pk)
+            print(f"per delivered message (queued, then sent by the deliver task): "
+                  f"{len(delivery)} queries")  # fmt: skip
     finally:
         app.conf.task_always_eager = eager
         client_redis = redis_client()
