@@ -16,7 +16,13 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from assistant.models import Agency, Agreement, ImportSnapshot, ReviewFlag  # noqa: E402
+from assistant.models import (  # noqa: E402
+    Agency,
+    AgencyFact,
+    Agreement,
+    ImportSnapshot,
+    ReviewFlag,
+)
 
 DATA = Path("assistant/ice_import/data/ice-287g")
 HISTORY = DATA / "history"
@@ -31,7 +37,8 @@ def timed(label, *args):
 
 
 def empty():
-    for model in (ReviewFlag, Agreement, Agency, ImportSnapshot):
+    # Agency facts (the trust demo other benchmarks load) protect their agencies.
+    for model in (ReviewFlag, Agreement, AgencyFact, Agency, ImportSnapshot):
         model.objects.all().delete()
 
 

@@ -2,7 +2,7 @@
 # Time the import of ICE's real lists (issue 15: the ~826-row July list after May's < 5 s, the
 # whole bundled history < 60 s, the first import of May's list fast), in one process.
 # Uses DATABASE_URL when set (PostgreSQL); else a throwaway SQLite file. It migrates what it
-# needs, and empties agencies, agreements, imports and flags before each series.
+# needs, and empties agencies (and their facts), agreements, imports and flags before each series.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
