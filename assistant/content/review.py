@@ -19,17 +19,12 @@ CLOSED_BY_GUIDE = (
 
 @transaction.atomic
 def review_flag_raise(
-    *,
-    place: Place | None,
-    reason: str,
-    detail: str = "",
-    details: list[str] | None = None,
-    changed_on: datetime.date | None = None,
+    *, place: Place | None, reason: str, detail: str = "", changed_on: datetime.date | None = None
 ) -> ReviewFlag:
     """Open a flag for an organizer, or add to the open flag with the same place and reason.
 
-    ``details`` adds many lines in one write, each once (a line the flag already has, word
-    for word, is not added again); ``detail`` is added unless the flag already says it.
+    ``detail`` may hold many lines (one per agency, say): each is added once, in one write; a
+    line the flag already has is not added again.
     """
     flag = (
         ReviewFlag.objects.select_for_update()
@@ -37,10 +32,7 @@ def review_flag_raise(
         .first()
     )
     known = set(flag.detail.splitlines()) if flag else set()
-    new = []
-    if detail and not (flag and detail in flag.detail):
-        new.append(detail)
-    new += [line for line in dict.fromkeys(details or []) if line and line not in known]
+    new = [line for line in dict.fromkeys(detail.splitlines()) if line and line not in known]
     if flag is None:
         return ReviewFlag.objects.create(
             place=place, reason=reason, detail="\n".join(new), changed_on=changed_on

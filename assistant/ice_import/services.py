@@ -1023,7 +1023,7 @@ def _flag_unplaced(lines_by_state: dict[int, list[str]], as_of) -> None:
         review_flag_raise(
             place=Place(pk=state_id, kind=Place.Kind.STATE),
             reason=ReviewFlag.Reason.UNMATCHED_AGENCY,
-            details=lines,
+            detail="\n".join(lines),
             changed_on=as_of,
         )
 
