@@ -133,7 +133,12 @@ def test_a_worker_killed_mid_alert_then_replaced_sends_nobody_a_second_copy(
     start_celery_worker, twilio_env, fake_twilio, loaded_places
 ):
     count = 3_000
-    worker = start_celery_worker(concurrency=2, **twilio_env)
+    # A deliver task the killed worker had already fetched from Redis, but not yet marked as
+    # received, keeps the lease of a task waiting on the queue (SMS_REQUEUE_AFTER_SECONDS,
+    # 600 s by default) and is re-queued only when it ends: once, under load, that was the
+    # whole of this test's wait. A shorter one keeps the recovery within the wait below.
+    env = {**twilio_env, "SMS_REQUEUE_AFTER_SECONDS": "120"}
+    worker = start_celery_worker(concurrency=2, **env)
     subscribe(count)
     # The kill must land mid-alert however loaded the machine is (a fast worker used to
     # finish queuing before a kill timed by a message count): a subscriber of the third
@@ -160,7 +165,7 @@ def test_a_worker_killed_mid_alert_then_replaced_sends_nobody_a_second_copy(
         assert 100 <= reached <= partial
     # Released, the killed worker's last transaction (the third batch, waiting to commit)
     # commits or not, as after a real crash; either way nobody may get a second copy.
-    start_celery_worker(concurrency=2, **twilio_env)
+    start_celery_worker(concurrency=2, **env)
 
     def settled():
         # What beat's requeue_stale does every minute, sooner.
