@@ -8,7 +8,9 @@ its unacknowledged messages back, and the channel builds a Redis pool from the c
 that is gone: ``AttributeError: 'NoneType' object has no attribute 'hostname'`` in
 ``kombu/transport/redis.py`` ``_connparams``. Celery does not take that for a connection
 error, so the worker exits ("Unrecoverable error") and stays down until someone restarts it.
-The same missing connection breaks an acknowledgement that arrives after the close.
+The same missing connection breaks an acknowledgement that arrives after the close, and a
+channel kombu has already detached from its connection (``channel.connection = None``) broke
+the same way one step earlier (``'NoneType' object has no attribute 'client'``).
 
 Here a channel whose connection is gone raises redis's ``ConnectionError`` instead, which
 Celery expects while it closes a lost connection, and the worker reconnects on its own.
@@ -101,9 +103,26 @@ class Channel(kombu_redis.Channel):
             self._restore_unrestored()
 
     def _connparams(self, asynchronous=False):
-        if self.connection.client is None:
+        # kombu detaches a closed channel from its connection (``channel.connection = None``)
+        # and a closed connection from its client: either way there is nothing to connect to.
+        connection = self.connection
+        if connection is None or connection.client is None:
             raise RedisConnectionError("The broker connection is closed.")
         return super()._connparams(asynchronous=asynchronous)
+
+    def close(self):
+        """Close, also when kombu already detached this channel from its connection."""
+        if self.connection is None and not self.closed:
+            # kombu's close starts with ``self.connection.cycle.discard(self)``: there is no
+            # cycle left to leave. Its other steps remain: put the unacknowledged messages back
+            # (remembered for later, as Redis cannot be reached from here) and close the pools.
+            self.closed = True
+            if self._qos:
+                self._qos.restore_unacked_once()
+            self._disconnect_pools()
+            self._close_clients()
+            return
+        super().close()
 
     def _restore_unrestored(self) -> None:
         with _unrestored_lock:
