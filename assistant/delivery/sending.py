@@ -23,12 +23,13 @@ No phone number or text is ever logged: log lines name the message id only.
 import logging
 import random
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -364,9 +365,10 @@ def _record_sid(message_id: int, sid: str) -> bool:
     try:
         if _pending_status(sid) is None:
             # The usual case, in one statement: no callback came before the sid was saved.
-            # The CASE keeps the status forward-only (a final status is never touched). The
-            # savepoint keeps a caller's transaction usable if the sid is taken.
-            with transaction.atomic():
+            # The CASE keeps the status forward-only (a final status is never touched). A
+            # savepoint keeps a caller's transaction usable if the sid is taken; outside one,
+            # the statement is its own transaction (no BEGIN and COMMIT round trips).
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 OutboundMessage.objects.filter(pk=message_id).update(
                     twilio_sid=sid,
                     outcome_unknown=False,
