@@ -106,13 +106,13 @@ def _enqueue(message_ids: list[int], *, queue: str | None = None) -> None:
         )
 
 
-def _send_here(message_id: int) -> None:
+def _send_here(message: OutboundMessage) -> None:
     """Send a worker's first reply in that worker, as its deliver task would."""
     try:
-        deliver.run_here(message_id, queue=REPLIES_QUEUE)
+        deliver.run_here(message.pk, queue=REPLIES_QUEUE, created=message)
     except Exception:
         # Left queued with its lease: outbound_requeue_stale enqueues it once the lease ends.
-        logger.exception("Reply %s not sent by the worker that wrote it.", message_id)
+        logger.exception("Reply %s not sent by the worker that wrote it.", message.pk)
 
 
 def _earlier_replies_taken_into_twiml(to: str, now) -> list[OutboundMessage]:
@@ -183,7 +183,7 @@ def replies_dispatch(
             else:
                 # A worker that has just answered a text sends the first reply itself: no
                 # hop through the broker to another worker.
-                transaction.on_commit(lambda: _send_here(first), robust=True)
+                transaction.on_commit(lambda: _send_here(messages[0]), robust=True)
         return []
     now = timezone.now()
     with transaction.atomic():

@@ -15,6 +15,7 @@ from assistant.delivery.leases import (
     queue_lease_seconds,
     run_lease_seconds,
 )
+from assistant.delivery.models import OutboundMessage
 from assistant.delivery.recovery import outbound_close_sent, outbound_requeue_stale
 from assistant.delivery.sending import (
     DeliveryDeferred,
@@ -71,17 +72,20 @@ class DeliverTask(BoundedRedeliveryTask):
             raise
         lease_hold(message_ids, queue_lease_seconds(countdown))
 
-    def run_here(self, message_id: int, *, queue: str | None) -> str:
+    def run_here(
+        self, message_id: int, *, queue: str | None, created: OutboundMessage | None = None
+    ) -> str:
         """Send ``message_id`` in this process now, as the task does; return the outcome.
 
         What the task runs, and what a worker that has just answered a text runs for the
-        first reply (no hop through the broker to another worker). When it is not the
-        message's turn (pacing), or after a transient error, the task is enqueued on
-        ``queue`` with a countdown; the lease (delivery.leases) is held throughout.
+        first reply (no hop through the broker to another worker; ``created`` is that reply
+        as the worker wrote it, see outbound_deliver). When it is not the message's turn
+        (pacing), or after a transient error, the task is enqueued on ``queue`` with a
+        countdown; the lease (delivery.leases) is held throughout.
         """
         lease_hold(message_id, run_lease_seconds())
         try:
-            outcome = outbound_deliver(message_id=message_id)
+            outcome = outbound_deliver(message_id=message_id, created=created)
         except (DatabaseOperationalError, InterfaceError):
             if self.app.conf.task_always_eager:
                 raise

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assistant.delivery.pacing import pace_reserve
@@ -68,6 +69,26 @@ def test_a_queued_message_is_sent_once_and_stored_only_encrypted(twilio_env, fak
     assert message.sender == "+15005550006"
     assert [(m["to"], m["body"]) for m in fake_twilio.accepted] == [(NUMBER, BODY)]
     assert NUMBER not in raw_rows() and BODY not in raw_rows()
+
+
+def test_a_reply_as_its_worker_just_wrote_it_is_sent_with_one_read_fewer_and_still_in_order(
+    twilio_env, fake_twilio
+):
+    first = outbound_queue(to=NUMBER, body=BODY, language="en")
+    second = outbound_queue(to=NUMBER, body="Reply 2 for more.", language="en")
+
+    # Handed over as written, the second still waits for the first: the locking read says so.
+    assert outbound_deliver(message_id=second.pk, created=second) == "waiting-for-earlier"
+    assert fake_twilio.accepted == []
+
+    with CaptureQueriesContext(connection) as as_written:
+        assert outbound_deliver(message_id=first.pk, created=first) == "sent"
+    with CaptureQueriesContext(connection) as read_first:
+        assert outbound_deliver(message_id=second.pk) == "sent"
+
+    assert len(read_first.captured_queries) == len(as_written.captured_queries) + 1
+    assert [m["body"] for m in fake_twilio.accepted] == [BODY, "Reply 2 for more."]
+    assert outbound_deliver(message_id=first.pk, created=first) == "already-sent"
 
 
 def test_reaching_a_final_status_wipes_the_number_and_the_text(twilio_env, fake_twilio):
