@@ -63,3 +63,18 @@ def test_closing_a_detached_channel_keeps_its_unacknowledged_messages_for_later(
     again = broker.channel()
     assert not redis_transport._unrestored
     assert again.basic_get(QUEUE, no_ack=True) is not None
+
+
+def test_a_channel_borrows_one_client_per_pool_instead_of_building_one_per_command(broker):
+    channel = broker.channel()
+    channel.queue_declare(QUEUE)
+    with channel.conn_or_acquire() as first, channel.conn_or_acquire() as second:
+        assert first is second
+    channel.basic_publish(channel.prepare_message("{}"), exchange="", routing_key=QUEUE)
+    assert channel.basic_get(QUEUE, no_ack=True) is not None  # it still carries messages
+
+    channel._disconnect_pools()  # as kombu does after a lost connection
+    with channel.conn_or_acquire() as after:
+        assert after is not first
+        assert after.connection_pool is channel._pool
+        assert after.ping()
