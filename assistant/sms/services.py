@@ -117,7 +117,7 @@ def _count_replies(hashed: str, sent: int) -> None:
     _limits_call(count)
 
 
-def _state_for(conversation: Conversation, opted_out: bool, number: str) -> State:
+def _state_for(conversation: Conversation, number: str) -> State:
     """The turn's state; ``conversation`` comes from ``_conversation_locked``."""
     return State(
         channel=WHATSAPP if is_whatsapp(number) else SMS,
@@ -126,7 +126,7 @@ def _state_for(conversation: Conversation, opted_out: bool, number: str) -> Stat
         place_id=conversation.place_id,
         menu=conversation.menu,
         choices=tuple(conversation.choices or ()),
-        opted_out=opted_out,
+        opted_out=conversation.opted_out,
     )
 
 
@@ -174,10 +174,7 @@ def _insert_unless_seen(inbound: InboundMessage) -> int | None:
     savepoint a failed insert of a known sid needed.
     """
     meta = InboundMessage._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [
-        field.get_db_prep_save(field.pre_save(inbound, add=True), connection) for field in fields
-    ]
+    fields, values = _insert_values(inbound)
     quote = connection.ops.quote_name
     # Built from the model's own table and column names; the values are parameters.
     sql = (
@@ -192,6 +189,19 @@ def _insert_unless_seen(inbound: InboundMessage) -> int | None:
         cursor.nextset()  # past SET's result, to the INSERT's
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _insert_values(instance) -> tuple[list, list]:
+    """Return the fields an INSERT of ``instance`` writes and their values, as Django's would.
+
+    For the two statements written by hand below; ``pre_save`` fills what the model fills
+    itself (``auto_now`` times), ``get_db_prep_save`` adapts each value (JSON, for one).
+    """
+    fields = [field for field in instance._meta.concrete_fields if not field.primary_key]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields
+    ]
+    return fields, values
 
 
 def inbound_answer_pending(
@@ -292,9 +302,7 @@ def _conversation_upserted(hashed: str) -> Conversation:
     its ``RETURNING`` reads the opt-out and the subscriptions in the same round trip.
     """
     meta = Conversation._meta
-    new = Conversation(phone_hash=hashed)
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(new, add=True), connection) for field in fields]
+    fields, values = _insert_values(Conversation(phone_hash=hashed))
     quote = connection.ops.quote_name
     hash_column = quote(meta.get_field("phone_hash").column)
     subscription, optout = Subscription._meta, OptOut._meta
@@ -323,9 +331,8 @@ def _converse_within_limits(
     inbound: InboundMessage, conversation: Conversation, hashed: str, number: str, text: str
 ) -> Turn | None:
     """Return the conversation's turn, or None when the abuse limits drop the message."""
-    opted_out = conversation.opted_out
     always_heard = keyword(text) in _ALWAYS_HEARD or opt_out_language(text) is not None
-    if not always_heard and not opted_out:
+    if not always_heard and not conversation.opted_out:
         dropped = None
         if _is_loop(hashed, text):
             dropped = InboundMessage.Outcome.LOOP
@@ -336,7 +343,7 @@ def _converse_within_limits(
             inbound.outcome = dropped
             inbound.phone_hash = ""
             return None
-    state = _state_for(conversation, opted_out, number)
+    state = _state_for(conversation, number)
     return converse(state=state, text=text, lookup=DbLookup())
 
 
