@@ -226,6 +226,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("replies"), Queue("celery"))
 CELERY_TASK_ROUTES = {
     "assistant.tasks.inbound_answer": {"queue": "replies"},
+    "assistant.tasks.inbound_drain": {"queue": "replies"},
     "assistant.tasks.inbound_spool_drain": {"queue": "replies"},
 }
 # ICE's 287(g) page is checked this often for a new list (assistant/ice_import, fetch_287g).

@@ -409,6 +409,20 @@ def inbound_message_handle(*, sid: str, from_number: str, body: str) -> InboundR
     return inbound_message_answer(inbound=inbound)
 
 
+def inbound_pending_residents(*, shard: str, limit: int) -> list[str]:
+    """Return the keyed hashes of up to ``limit`` residents with a pending text in ``shard``
+    (the first hex digit of the hash), the one whose text came first first."""
+    hashes = (
+        InboundMessage.objects.filter(
+            outcome=InboundMessage.Outcome.PENDING, phone_hash__startswith=shard
+        )
+        .order_by("pk")
+        .values_list("phone_hash", flat=True)
+    )
+    residents = dict.fromkeys(hashes[: limit * 4])
+    return list(residents)[:limit]
+
+
 def inbound_requeue_stale(*, older_than: timedelta | None = None) -> list[int]:
     """Return the ids of one pending message per resident left unanswered for ``older_than``.
 

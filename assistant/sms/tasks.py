@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 from django.db import OperationalError as DatabaseOperationalError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from assistant.sms.models import InboundMessage
@@ -15,6 +16,7 @@ from assistant.sms.spool import (
     inbound_spool_waiting,
 )
 from assistant.sms.spool import inbound_spool_drain as spool_drain
+from assistant.sms.wake import inbound_shard_drain, inbound_wake_release, inbound_wake_renew
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,35 @@ def inbound_answer(self, inbound_id: int) -> str:
         logger.warning("SMS %s: database unreachable; answering it again shortly.", inbound_id)
         inbound_answer.apply_async(args=[inbound_id], countdown=DATABASE_RETRY_SECONDS)
         return "database-down"
+
+
+@shared_task(name="assistant.tasks.inbound_drain", bind=True, ignore_result=True)
+def inbound_drain(self, shard: str) -> int:
+    """Answer the pending texts of one shard of residents (see assistant.sms.wake); return
+    how many residents were answered.
+
+    The webhook asks for one per shard when none is queued or running. With texts still
+    left when its time is up, it asks for the next one and ends, so every shard gets its turn.
+    While the database cannot be reached it is tried again shortly, keeping the shard's flag.
+    """
+    countdown = 0
+    try:
+        answered, more = inbound_shard_drain(shard)
+    except (DatabaseOperationalError, InterfaceError):
+        if self.request.is_eager:
+            raise
+        logger.warning("SMS shard %s: database unreachable; draining it again shortly.", shard)
+        answered, more, countdown = 0, True, DATABASE_RETRY_SECONDS
+        inbound_wake_renew(shard)
+    if more:
+        try:
+            inbound_drain.apply_async(args=[shard], countdown=countdown, retry=False)
+        except (KombuOperationalError, RedisError, OSError):
+            # With the flag deleted, the shard's next text asks for a drain again (and
+            # inbound_requeue_stale answers what is left meanwhile).
+            logger.warning("SMS shard %s: the next drain could not be queued.", shard)
+            inbound_wake_release(shard)
+    return answered
 
 
 @shared_task(name="assistant.tasks.inbound_requeue_stale", ignore_result=True)

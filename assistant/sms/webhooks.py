@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
@@ -26,10 +27,12 @@ def twilio_webhook(view):
     """Exempt a Twilio webhook from CSRF (Twilio cannot send a token) and require its signature.
 
     A request whose signature does not match gets 403 before the view runs. These two views
-    are the only ones in the project that are exempt from CSRF.
+    are the only ones in the project that are exempt from CSRF. They answer Twilio, never a
+    browser, so no Content-Security-Policy is built for them (it was 5% of each request).
     """
 
     @csrf_exempt
+    @csp_exempt()
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not twilio_signature_is_valid(request):

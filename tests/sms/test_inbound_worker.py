@@ -159,5 +159,5 @@ def test_the_worker_that_answers_a_text_sends_its_first_reply_itself(
     wait_for(lambda: received_by(fake_twilio, number) == expected, timeout=60)
     # One task answered the text and sent the reply: no deliver task went through the broker.
     log = worker.log()
-    assert "Task assistant.tasks.inbound_answer[" in log
+    assert "Task assistant.tasks.inbound_drain[" in log
     assert "Task assistant.tasks.deliver[" not in log
