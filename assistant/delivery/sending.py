@@ -41,6 +41,7 @@ from assistant.delivery.backends.base import SmsError
 from assistant.delivery.leases import lease_hold, run_lease_seconds
 from assistant.delivery.models import OptOut, OutboundMessage
 from assistant.delivery.pacing import pace_reserve
+from assistant.sql import save_fields
 
 logger = logging.getLogger(__name__)
 
@@ -309,8 +310,8 @@ def _deliver(message: OutboundMessage) -> str:
         message.last_attempt_at = timezone.now()
         message.outcome_unknown = True
         _advance(message, Status.SENDING)  # never final: nothing else changes
-        message.save(
-            update_fields=["attempts", "last_attempt_at", "outcome_unknown", "status", "updated_at"]
+        save_fields(
+            message, ["attempts", "last_attempt_at", "outcome_unknown", "status", "updated_at"]
         )
         to, body = message.recipient(), message.body()
 

@@ -9,6 +9,7 @@ import hmac
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +31,7 @@ from assistant.sms.subscriptions import (
     subscription_create,
     subscriptions_end,
 )
+from assistant.sql import insert_values, save_fields
 from assistant.trust.models import MistakeReport
 from assistant.trust.services import forum_reminder_opt_in, mistake_report_create
 
@@ -174,7 +176,7 @@ def _insert_unless_seen(inbound: InboundMessage) -> int | None:
     savepoint a failed insert of a known sid needed.
     """
     meta = InboundMessage._meta
-    fields, values = _insert_values(inbound)
+    fields, values = insert_values(inbound)
     quote = connection.ops.quote_name
     # Built from the model's own table and column names; the values are parameters.
     sql = (
@@ -189,19 +191,6 @@ def _insert_unless_seen(inbound: InboundMessage) -> int | None:
         cursor.nextset()  # past SET's result, to the INSERT's
         row = cursor.fetchone()
     return row[0] if row else None
-
-
-def _insert_values(instance) -> tuple[list, list]:
-    """Return the fields an INSERT of ``instance`` writes and their values, as Django's would.
-
-    For the two statements written by hand below; ``pre_save`` fills what the model fills
-    itself (``auto_now`` times), ``get_db_prep_save`` adapts each value (JSON, for one).
-    """
-    fields = [field for field in instance._meta.concrete_fields if not field.primary_key]
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields
-    ]
-    return fields, values
 
 
 def inbound_answer_pending(
@@ -237,11 +226,7 @@ def _answer_oldest(
     hashed: str, in_webhook: bool
 ) -> tuple[InboundMessage | None, Turn | None, list[str], bool]:
     conversation = _conversation_locked(hashed)
-    oldest_two = list(
-        InboundMessage.objects.filter(
-            phone_hash=hashed, outcome=InboundMessage.Outcome.PENDING
-        ).order_by("pk")[:2]
-    )
+    oldest_two = list(InboundMessage.objects.raw(_oldest_pending_sql(connection.vendor), [hashed]))
     if not oldest_two:
         return None, None, [], False
     inbound, more = oldest_two[0], len(oldest_two) > 1
@@ -268,12 +253,26 @@ def _answer_oldest(
             )
             _count_replies(hashed, len(turn.replies))
             inbound.reply_count = len(turn.replies)
-    inbound.save(
-        update_fields=["outcome", "phone_hash", "reply_count", "number_encrypted", "body_encrypted"]
+    save_fields(
+        inbound, ["outcome", "phone_hash", "reply_count", "number_encrypted", "body_encrypted"]
     )
     if turn is None:
         logger.info("SMS %s dropped (%s)", inbound.sid, inbound.outcome)
     return inbound, turn, twiml, more
+
+
+@lru_cache
+def _oldest_pending_sql(vendor: str) -> str:
+    """A resident's two oldest pending texts (the partial index inbound_pending_per_number)."""
+    meta, quote = InboundMessage._meta, connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    # Built from the model's own names and a constant of the code; the hash is a parameter.
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.get_field('phone_hash').column)} = %s "
+        f"AND {quote(meta.get_field('outcome').column)} = '{InboundMessage.Outcome.PENDING}' "
+        f"ORDER BY {quote(meta.pk.column)} LIMIT 2"
+    )
 
 
 def _conversation_locked(hashed: str) -> Conversation:
@@ -302,7 +301,7 @@ def _conversation_upserted(hashed: str) -> Conversation:
     its ``RETURNING`` reads the opt-out and the subscriptions in the same round trip.
     """
     meta = Conversation._meta
-    fields, values = _insert_values(Conversation(phone_hash=hashed))
+    fields, values = insert_values(Conversation(phone_hash=hashed))
     quote = connection.ops.quote_name
     hash_column = quote(meta.get_field("phone_hash").column)
     subscription, optout = Subscription._meta, OptOut._meta
@@ -389,7 +388,7 @@ def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -
     }
     for name, value in values.items():
         setattr(conversation, name, value)
-    conversation.save()
+    save_fields(conversation, ["language", "place", "menu", "choices", "updated_at"])
 
 
 def inbound_message_answer(*, inbound: InboundMessage) -> InboundResult:
