@@ -186,19 +186,30 @@ def _statements(vendor: str) -> dict[str, str]:
         return f"{alias}.{quote(outbound.get_field(name).column)}"
 
     columns = ", ".join(f"message.{quote(f.column)}" for f in outbound.concrete_fields)
-    read = (
-        f"SELECT {columns}, "  # noqa: S608
-        f"EXISTS (SELECT 1 FROM {quote(optout.db_table)} optout "
-        f"WHERE optout.{quote(optout.get_field('phone_hash').column)} = "
-        f"{column('recipient_hash')}) AS opted_out, "
-        f"EXISTS (SELECT 1 FROM {table} earlier WHERE {column('purpose', 'earlier')} = %s "
+    # An earlier reply to the same number that has not reached the provider yet.
+    earlier = (
+        f"EXISTS (SELECT 1 FROM {table} earlier WHERE {column('purpose', 'earlier')} = %s "  # noqa: S608
         f"AND {column('channel', 'earlier')} = %s "
         f"AND {column('recipient_hash', 'earlier')} = {column('recipient_hash')} "
         f"AND {column('recipient_hash', 'earlier')} <> '' "
         f"AND {column('status', 'earlier')} IN (%s, %s) "
-        f"AND {column('id', 'earlier')} < {column('id')}) AS earlier_reply_pending "
+        f"AND {column('id', 'earlier')} < {column('id')})"
+    )
+    opted_out = (
+        f"EXISTS (SELECT 1 FROM {quote(optout.db_table)} optout "  # noqa: S608
+        f"WHERE optout.{quote(optout.get_field('phone_hash').column)} = "
+        f"{column('recipient_hash')})"
+    )
+    read = (
+        f"SELECT {columns}, {opted_out} AS opted_out, "  # noqa: S608
+        f"{earlier} AS earlier_reply_pending "
         f"FROM {table} message WHERE {column('id')} = %s"
     )
+
+    def bare(name: str) -> str:
+        return quote(outbound.get_field(name).column)
+
+    returning = ", ".join(quote(f.column) for f in outbound.concrete_fields)
     status = quote(outbound.get_field("status").column)
     return {
         "read": read,
@@ -209,6 +220,18 @@ def _statements(vendor: str) -> dict[str, str]:
             f"AND {column('recipient_hash')} = %s AND {column('status')} = %s "
             f"AND {column('id')} > %s ORDER BY {column('id')} LIMIT 1"
         ),
+        # _take: the lease of _take_after_a_closer_look, where nothing stands in its way.
+        "take": (
+            f"UPDATE {table} AS message SET {bare('attempts')} = {column('attempts')} + 1, "  # noqa: S608
+            f"{bare('last_attempt_at')} = %s, {bare('updated_at')} = %s, "
+            f"{bare('outcome_unknown')} = true, {bare('status')} = %s "
+            f"WHERE {column('id')} = %s "
+            f"AND ({column('twilio_sid')} IS NULL OR {column('twilio_sid')} = '') "
+            f"AND {column('status')} IN (%s, %s) AND NOT {column('outcome_unknown')} "
+            f"AND {column('attempts')} - {column('rate_limits')} < %s "
+            f"AND NOT {opted_out} AND NOT ({column('purpose')} = %s AND {earlier}) "
+            f"RETURNING {returning}"
+        ),
         # The CASE keeps the status forward-only (a final status is never touched).
         "record_sid": (
             f"UPDATE {table} SET {quote(outbound.get_field('twilio_sid').column)} = %s, "  # noqa: S608
@@ -218,6 +241,40 @@ def _statements(vendor: str) -> dict[str, str]:
             f"WHERE {quote(outbound.pk.column)} = %s"
         ),
     }
+
+
+def _take(message_id: int) -> OutboundMessage | None:
+    """Mark message ``message_id`` sending for one attempt, in one statement; return it, or
+    None when something may stand in its way (``_take_after_a_closer_look`` then says what).
+
+    The UPDATE's WHERE holds every condition of the closer look: no sid, not final, no
+    attempt in flight, attempts left, the number not opted out, no earlier reply to it
+    unsent. One round trip, committed on its own, instead of four (BEGIN, the locking read,
+    the UPDATE, COMMIT): the same row lock, held for one statement.
+    """
+    now = _now_for_sql()
+    params = [
+        now,
+        now,
+        Status.SENDING,
+        message_id,
+        Status.QUEUED,
+        Status.SENDING,
+        settings.SMS_RETRY_MAX_ATTEMPTS,
+        OutboundMessage.REPLY,
+        OutboundMessage.REPLY,
+        OutboundMessage.Channel.API,
+        Status.QUEUED,
+        Status.SENDING,
+    ]
+    return next(iter(OutboundMessage.objects.raw(_sql("take"), params)), None)
+
+
+def _now_for_sql():
+    """The time now, as Django writes a DateTimeField on this database."""
+    return OutboundMessage._meta.get_field("updated_at").get_db_prep_save(
+        timezone.now(), connection
+    )
 
 
 def _sql(name: str) -> str:
@@ -280,40 +337,11 @@ def _deliver(message: OutboundMessage) -> str:
     if turn.wait > 0:
         time.sleep(turn.wait)
 
-    with transaction.atomic():
-        # The opt-out check rides on the locking read: one query fewer per message.
-        message = _read_for_sending(message_id, lock=True)
-        if message is None:
-            raise OutboundMessage.DoesNotExist(f"Message {message_id} does not exist.")
-        if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
-            return "already-sent"
-        if message.earlier_reply_pending and message.purpose == OutboundMessage.REPLY:
-            return "waiting-for-earlier"  # see outbound_deliver
-        if message.outcome_unknown:
-            # Another run started an attempt since we looked.
-            raise DeliveryDeferred(_lease().total_seconds(), "another attempt is in flight")
-        if message.opted_out:
-            _fail(message, code=None, reason="The number opted out before it was sent.")
-            return "opted-out"
-        if _attempts_used(message) >= settings.SMS_RETRY_MAX_ATTEMPTS:
-            # The last allowed attempt may have reached Twilio; the look-up said it did not.
-            _fail(
-                message,
-                code=message.last_error_code,
-                reason=(
-                    f"Gave up after {message.attempts} attempts (the last one did not reach "
-                    f"Twilio). Last error: {message.last_error_message}"
-                ),
-            )
-            return "failed"
-        message.attempts += 1
-        message.last_attempt_at = timezone.now()
-        message.outcome_unknown = True
-        _advance(message, Status.SENDING)  # never final: nothing else changes
-        save_fields(
-            message, ["attempts", "last_attempt_at", "outcome_unknown", "status", "updated_at"]
-        )
-        to, body = message.recipient(), message.body()
+    # Usually one statement marks it sending; a closer look says why when it cannot.
+    message = _take(message_id) or _take_after_a_closer_look(message_id)
+    if isinstance(message, str):
+        return message
+    to, body = message.recipient(), message.body()
 
     # The call may take a connect and a read timeout: the lease covers both.
     lease_hold(message_id, run_lease_seconds())
@@ -331,6 +359,46 @@ def _deliver(message: OutboundMessage) -> str:
     if not _record_sid(message_id, sent.sid):
         _record_sid_held_elsewhere(message_id, sent.sid)
     return "sent"
+
+
+@transaction.atomic
+def _take_after_a_closer_look(message_id: int) -> OutboundMessage | str:
+    """Mark message ``message_id`` sending under its row lock, or return why it is not sent.
+
+    What ``_take`` could not do, step by step: already sent, waiting for an earlier reply,
+    an attempt in flight (DeliveryDeferred), opted out or out of attempts (failed).
+    """
+    # The opt-out check rides on the locking read: one query fewer per message.
+    message = _read_for_sending(message_id, lock=True)
+    if message is None:
+        raise OutboundMessage.DoesNotExist(f"Message {message_id} does not exist.")
+    if message.twilio_sid or message.status not in (Status.QUEUED, Status.SENDING):
+        return "already-sent"
+    if message.earlier_reply_pending and message.purpose == OutboundMessage.REPLY:
+        return "waiting-for-earlier"  # see outbound_deliver
+    if message.outcome_unknown:
+        # Another run started an attempt since we looked.
+        raise DeliveryDeferred(_lease().total_seconds(), "another attempt is in flight")
+    if message.opted_out:
+        _fail(message, code=None, reason="The number opted out before it was sent.")
+        return "opted-out"
+    if _attempts_used(message) >= settings.SMS_RETRY_MAX_ATTEMPTS:
+        # The last allowed attempt may have reached Twilio; the look-up said it did not.
+        _fail(
+            message,
+            code=message.last_error_code,
+            reason=(
+                f"Gave up after {message.attempts} attempts (the last one did not reach "
+                f"Twilio). Last error: {message.last_error_message}"
+            ),
+        )
+        return "failed"
+    message.attempts += 1
+    message.last_attempt_at = timezone.now()
+    message.outcome_unknown = True
+    _advance(message, Status.SENDING)  # never final: nothing else changes
+    save_fields(message, ["attempts", "last_attempt_at", "outcome_unknown", "status", "updated_at"])
+    return message
 
 
 def _attempts_used(message: OutboundMessage) -> int:
@@ -449,7 +517,7 @@ def _record_sid(message_id: int, sid: str) -> bool:
             ):
                 cursor.execute(
                     _sql("record_sid"),
-                    [sid, Status.QUEUED, Status.SENDING, Status.SENT, timezone.now(), message_id],
+                    [sid, Status.QUEUED, Status.SENDING, Status.SENT, _now_for_sql(), message_id],
                 )
             logger.info("Message %s handed to the provider as %s.", message_id, sid)
             if _pending_status(sid) is None:
