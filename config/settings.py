@@ -243,7 +243,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SMS_REQUEUE_EVERY_SECONDS,
     },
     "outbound-close-sent": {"task": "assistant.tasks.outbound_close_sent", "schedule": 5 * 60.0},
-    "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 60.0},
+    # Texts whose drain was lost (assistant/sms/wake.py): one indexed query when there are none.
+    "inbound-requeue-stale": {"task": "assistant.tasks.inbound_requeue_stale", "schedule": 10.0},
     # Texts kept in Redis while the database was down (assistant/sms/spool.py); one Redis
     # call when there are none.
     "inbound-spool-drain": {"task": "assistant.tasks.inbound_spool_drain", "schedule": 5.0},
@@ -349,9 +350,9 @@ SMS_SENT_CLOSE_AFTER_MINUTES = env_int("SMS_SENT_CLOSE_AFTER_MINUTES", 60, minim
 
 # Retention (see "What we store, and for how long" in README.md; purge_expired runs daily).
 CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 30, minimum=1)
-# A text still unanswered this long after the webhook recorded it is handed to a worker
-# again (its task was lost); answering is idempotent.
-INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 60, minimum=1)
+# A text still unanswered this long after the webhook recorded it gets a drain of its shard
+# again (its drain was lost); answering is idempotent. Above assistant.sms.wake.FLAG_SECONDS.
+INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 20, minimum=1)
 INBOUND_DEDUPE_SECONDS = env_int("INBOUND_DEDUPE_SECONDS", 10 * 60, minimum=60)
 INBOUND_RETENTION_HOURS = env_int("INBOUND_RETENTION_HOURS", 24, minimum=1)
 OUTBOUND_RETENTION_DAYS = env_int("OUTBOUND_RETENTION_DAYS", 90, minimum=1)

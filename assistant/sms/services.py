@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Substr
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -422,19 +423,22 @@ def inbound_pending_residents(*, shard: str, limit: int) -> list[str]:
     return list(residents)[:limit]
 
 
-def inbound_requeue_stale(*, older_than: timedelta | None = None) -> list[int]:
-    """Return the ids of one pending message per resident left unanswered for ``older_than``.
+def inbound_requeue_stale(*, older_than: timedelta | None = None) -> list[str]:
+    """Return the shards (see sms.wake) holding a text left unanswered for ``older_than``.
 
-    A webhook killed between recording a message and enqueueing it, or a task lost with
-    Redis's data, leaves it pending; its task is enqueued again (answering is idempotent).
+    A drain lost with its worker (killed, or Redis lost its data), or a webhook killed
+    between recording a text and waking a worker, leaves texts pending; a drain of their
+    shard is asked for again (answering is idempotent).
     """
     if older_than is None:
         older_than = timedelta(seconds=settings.INBOUND_REQUEUE_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
-    pending = InboundMessage.objects.filter(
-        outcome=InboundMessage.Outcome.PENDING, received_at__lt=cutoff
+    shards = (
+        InboundMessage.objects.filter(
+            outcome=InboundMessage.Outcome.PENDING, received_at__lt=cutoff
+        )
+        .annotate(shard=Substr("phone_hash", 1, 1))
+        .values_list("shard", flat=True)
+        .distinct()
     )
-    firsts: dict[str, int] = {}
-    for pk, hashed in pending.order_by("pk").values_list("pk", "phone_hash")[:5000]:
-        firsts.setdefault(hashed, pk)
-    return list(firsts.values())
+    return sorted(shards)

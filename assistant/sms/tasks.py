@@ -16,7 +16,12 @@ from assistant.sms.spool import (
     inbound_spool_waiting,
 )
 from assistant.sms.spool import inbound_spool_drain as spool_drain
-from assistant.sms.wake import inbound_shard_drain, inbound_wake_release, inbound_wake_renew
+from assistant.sms.wake import (
+    inbound_shard_drain,
+    inbound_wake_claim_shard,
+    inbound_wake_release,
+    inbound_wake_renew,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +85,21 @@ def inbound_drain(self, shard: str) -> int:
 
 @shared_task(name="assistant.tasks.inbound_requeue_stale", ignore_result=True)
 def inbound_requeue() -> int:
-    """Enqueue again the texts whose task was lost (see ``inbound_requeue_stale``)."""
-    ids = inbound_requeue_stale()
-    for inbound_id in ids:
-        inbound_answer.delay(inbound_id)
-    return len(ids)
+    """Ask for a drain of every shard whose texts wait too long (``inbound_requeue_stale``).
+
+    Not for a shard whose flag is held: its drain is queued or running, or was lost at most
+    FLAG_SECONDS ago (the next run asks then). Return how many drains were asked for.
+    """
+    woken = 0
+    for shard in inbound_requeue_stale():
+        if inbound_wake_claim_shard(shard):
+            try:
+                inbound_drain.apply_async(args=[shard], retry=False)
+            except (KombuOperationalError, RedisError, OSError):
+                inbound_wake_release(shard)
+                raise
+            woken += 1
+    return woken
 
 
 @shared_task(name="assistant.tasks.inbound_spool_drain", bind=True, ignore_result=True)

@@ -16,7 +16,8 @@ none is left. Nothing is lost in between, by this order of steps:
 A text committed before that last look is answered by this drain. A text committed after it
 finds the flag deleted, so its webhook asks for a new drain. The flag expires after
 FLAG_SECONDS (a drain renews it as it goes), so a drain lost with its worker holds the shard
-back only that long; ``inbound_requeue_stale`` answers what such a drain left.
+back only that long: beat's ``inbound_requeue_stale`` then asks for a drain of every shard
+whose texts wait longer than INBOUND_REQUEUE_AFTER_SECONDS.
 
 Two drains of one shard at once (a renewal came late) are safe: the resident's lock and the
 oldest-first rule keep each resident's texts in order whoever answers them.
@@ -65,9 +66,12 @@ def inbound_wake_claim(hashed: str) -> str | None:
     webhook then answers the text itself, as when the broker is down.
     """
     shard = shard_of(hashed)
-    if _redis().set(_FLAG.format(shard=shard), "1", nx=True, ex=FLAG_SECONDS):
-        return shard
-    return None
+    return shard if inbound_wake_claim_shard(shard) else None
+
+
+def inbound_wake_claim_shard(shard: str) -> bool:
+    """Set ``shard``'s flag; return False when it is held (a drain is queued or running)."""
+    return bool(_redis().set(_FLAG.format(shard=shard), "1", nx=True, ex=FLAG_SECONDS))
 
 
 def inbound_wake_release(shard: str) -> None:

@@ -1,6 +1,8 @@
 """Waking the workers (assistant.sms.wake): one drain task per shard of residents, and no text
 left behind when a drain ends just as a text comes in."""
 
+import uuid
+
 import pytest
 import redis
 from django.test import Client
@@ -73,3 +75,22 @@ def test_a_text_recorded_while_a_drain_runs_is_answered_by_it_and_the_next_asks_
     # So the resident's next text asks for a new drain.
     text(Client(), number, "11550")
     assert queue.llen("replies") == 1
+
+
+@pytest.mark.celery_worker
+def test_a_text_whose_drain_was_lost_gets_one_from_beat(
+    start_celery_worker, webhook_settings, fake_twilio, loaded_places, settings
+):
+    from assistant.sms.services import inbound_accept
+    from assistant.sms.tasks import inbound_requeue
+
+    start_celery_worker(**webhook_settings)
+    number = "+15165550143"
+    # Recorded, and no drain asked for: its webhook was killed before, or the drain was lost.
+    inbound_accept(sid="SM" + uuid.uuid4().hex, from_number=number, body="hola necesito ayuda")
+    settings.INBOUND_REQUEUE_AFTER_SECONDS = 0
+    assert inbound_requeue() == 1  # what beat runs every 10 seconds
+    assert inbound_requeue() == 0  # its drain is queued or done: not asked for twice
+    expected = expected_replies(["hola necesito ayuda"])
+    wait_for(lambda: received_by(fake_twilio, number) == expected, timeout=60)
+    assert not InboundMessage.objects.filter(outcome=InboundMessage.Outcome.PENDING).exists()
