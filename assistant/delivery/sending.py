@@ -210,7 +210,7 @@ def _statements(vendor: str) -> dict[str, str]:
         return quote(outbound.get_field(name).column)
 
     returning = ", ".join(quote(f.column) for f in outbound.concrete_fields)
-    status = bare("status")
+    status = quote(outbound.get_field("status").column)
     return {
         "read": read,
         "read_locked": read + (" FOR UPDATE OF message" if vendor != "sqlite" else ""),
@@ -234,10 +234,11 @@ def _statements(vendor: str) -> dict[str, str]:
         ),
         # The CASE keeps the status forward-only (a final status is never touched).
         "record_sid": (
-            f"UPDATE {table} SET {bare('twilio_sid')} = %s, "  # noqa: S608
-            f"{bare('outcome_unknown')} = false, "
+            f"UPDATE {table} SET {quote(outbound.get_field('twilio_sid').column)} = %s, "  # noqa: S608
+            f"{quote(outbound.get_field('outcome_unknown').column)} = false, "
             f"{status} = CASE WHEN {status} IN (%s, %s) THEN %s ELSE {status} END, "
-            f"{bare('updated_at')} = %s WHERE {bare('id')} = %s"
+            f"{quote(outbound.get_field('updated_at').column)} = %s "
+            f"WHERE {quote(outbound.pk.column)} = %s"
         ),
     }
 

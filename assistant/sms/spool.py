@@ -89,23 +89,20 @@ class SpoolResult:
 
 
 @cache
-def redis_client(url: str) -> redis.Redis:
-    """The webhook's Redis client (the spool, assistant.sms.wake's flags), one per process.
-
-    Short timeouts: the webhook asks on every text, and a hung Redis must not hold it.
-    """
+def _client(url: str) -> redis.Redis:
+    # Short timeouts: the webhook asks on every text, and a hung Redis must not hold it.
     return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
 
 
 @cache
 def _registered(url: str, source: str):
-    return redis_client(url).register_script(source)
+    return _client(url).register_script(source)
 
 
 def _redis() -> redis.Redis:
     if not settings.REDIS_URL:
         raise SpoolUnavailable("no REDIS_URL")
-    return redis_client(settings.REDIS_URL)
+    return _client(settings.REDIS_URL)
 
 
 def _script(source: str):

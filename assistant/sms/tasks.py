@@ -83,23 +83,6 @@ def inbound_drain(self, shard: str) -> int:
     return answered
 
 
-def inbound_drain_ask(shard: str) -> bool:
-    """Queue a drain of ``shard`` unless one is queued or running; return True if queued.
-
-    Call it once the text is committed (assistant.sms.wake says why). When Redis or the
-    broker refuses, the flag is let go (no drain is coming: the next text must ask again)
-    and the error raised.
-    """
-    if not inbound_wake_claim_shard(shard):
-        return False
-    try:
-        inbound_drain.apply_async(args=[shard], retry=False)
-    except (KombuOperationalError, RedisError, OSError):
-        inbound_wake_release(shard)
-        raise
-    return True
-
-
 @shared_task(name="assistant.tasks.inbound_requeue_stale", ignore_result=True)
 def inbound_requeue() -> int:
     """Ask for a drain of every shard whose texts wait too long (``inbound_requeue_stale``).
@@ -107,7 +90,16 @@ def inbound_requeue() -> int:
     Not for a shard whose flag is held: its drain is queued or running, or was lost at most
     FLAG_SECONDS ago (the next run asks then). Return how many drains were asked for.
     """
-    return sum(inbound_drain_ask(shard) for shard in inbound_requeue_stale())
+    woken = 0
+    for shard in inbound_requeue_stale():
+        if inbound_wake_claim_shard(shard):
+            try:
+                inbound_drain.apply_async(args=[shard], retry=False)
+            except (KombuOperationalError, RedisError, OSError):
+                inbound_wake_release(shard)
+                raise
+            woken += 1
+    return woken
 
 
 @shared_task(name="assistant.tasks.inbound_spool_drain", bind=True, ignore_result=True)

@@ -18,9 +18,9 @@ from assistant.privacy import normalize_phone
 from assistant.sms.conversation import is_opt_out
 from assistant.sms.services import inbound_accept, inbound_message_answer
 from assistant.sms.spool import inbound_spool_accept, inbound_spool_waiting
-from assistant.sms.tasks import inbound_answer, inbound_drain_ask
+from assistant.sms.tasks import inbound_answer, inbound_drain
 from assistant.sms.tasks import inbound_spool_drain as inbound_spool_drain_task
-from assistant.sms.wake import shard_of
+from assistant.sms.wake import inbound_wake_claim, inbound_wake_release
 from assistant.sms.webhooks import twilio_webhook
 from assistant.vocabulary import SMS_MAX_TEXT as MAX_TEXT
 
@@ -97,13 +97,25 @@ def _record_and_answer(sid: str, sender: str, body: str) -> HttpResponse:
         result = inbound_message_answer(inbound=inbound)
     else:
         try:
-            inbound_drain_ask(shard_of(inbound.phone_hash))
+            _wake_a_worker(inbound.phone_hash)
             return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
         except (KombuOperationalError, RedisError, OSError):
             logger.warning("Broker down: answering SMS %s in the webhook.", inbound.pk)
             result = inbound_message_answer(inbound=inbound)
     # The broker is down or it is an opt-out: answer in the response itself.
     return _twiml(result.twiml_replies)
+
+
+def _wake_a_worker(hashed: str) -> None:
+    """Ask for a drain of the text's shard unless one is queued or running (sms.wake)."""
+    shard = inbound_wake_claim(hashed)
+    if shard is None:
+        return
+    try:
+        inbound_drain.apply_async(args=[shard], retry=False)
+    except (KombuOperationalError, RedisError, OSError):
+        inbound_wake_release(shard)  # no drain is coming: the next text must ask again
+        raise
 
 
 @require_POST

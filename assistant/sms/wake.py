@@ -25,12 +25,12 @@ oldest-first rule keep each resident's texts in order whoever answers them.
 
 import logging
 import time
+from functools import cache
 
 import redis
 from django.conf import settings
 
 from assistant.sms.services import inbound_answer_pending, inbound_pending_residents
-from assistant.sms.spool import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,14 @@ DRAIN_SECONDS = 5.0
 BATCH = 100
 
 
+@cache
+def _client(url: str) -> redis.Redis:
+    # Short timeouts, as for the spool: the webhook asks on every text.
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
+
+
 def _redis() -> redis.Redis:
-    return redis_client(settings.REDIS_URL)
+    return _client(settings.REDIS_URL)
 
 
 def shard_of(hashed: str) -> str:
@@ -53,12 +59,18 @@ def shard_of(hashed: str) -> str:
     return hashed[:1]
 
 
-def inbound_wake_claim_shard(shard: str) -> bool:
-    """Set ``shard``'s flag; return False when it is held (a drain is queued or running).
+def inbound_wake_claim(hashed: str) -> str | None:
+    """Return the shard to ask a drain for, or None when one is queued or running already.
 
-    Raise RedisError when Redis cannot be asked: the webhook then answers the text itself,
-    as when the broker is down.
+    Call it once the text is committed. Raise RedisError when Redis cannot be asked: the
+    webhook then answers the text itself, as when the broker is down.
     """
+    shard = shard_of(hashed)
+    return shard if inbound_wake_claim_shard(shard) else None
+
+
+def inbound_wake_claim_shard(shard: str) -> bool:
+    """Set ``shard``'s flag; return False when it is held (a drain is queued or running)."""
     return bool(_redis().set(_FLAG.format(shard=shard), "1", nx=True, ex=FLAG_SECONDS))
 
 
@@ -72,7 +84,7 @@ def inbound_wake_release(shard: str) -> None:
 
 def _claim_again(shard: str) -> bool:
     try:
-        return inbound_wake_claim_shard(shard)
+        return bool(_redis().set(_FLAG.format(shard=shard), "1", nx=True, ex=FLAG_SECONDS))
     except redis.RedisError:
         return True  # no webhook can ask for a drain either: this one goes on
 
