@@ -65,6 +65,9 @@ OPTED_OUT_CODE = 21610
 # never waits behind an alert's thousands of messages. Every worker consumes it first.
 REPLIES_QUEUE = "replies"
 _PENDING_STATUS_KEY = "delivery:pending-status:{sid}"
+# How long a status callback for a sid not saved yet waits for it while Redis, which would
+# keep the status until then, is down (a webhook answers Twilio within 15 seconds).
+SID_WAIT_SECONDS = 2.0
 
 
 class DeliveryDeferred(Exception):
@@ -506,23 +509,22 @@ def _record_sid(message_id: int, sid: str) -> bool:
     Return False, and change nothing, when another message already holds that sid.
     """
     try:
+        # In one statement. The CASE keeps the status forward-only (a final status is never
+        # touched). A savepoint keeps a caller's transaction usable if the sid is taken;
+        # outside one, the statement is its own transaction (no BEGIN and COMMIT round trips).
+        with (
+            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                _sql("record_sid"),
+                [sid, Status.QUEUED, Status.SENDING, Status.SENT, _now_for_sql(), message_id],
+            )
+        logger.info("Message %s handed to the provider as %s.", message_id, sid)
+        # Then a status Twilio reported before the sid was saved, kept until now (read
+        # after the save: see _keep_until_the_sid_is_saved). Usually there is none.
         if _pending_status(sid) is None:
-            # The usual case, in one statement: no callback came before the sid was saved.
-            # The CASE keeps the status forward-only (a final status is never touched). A
-            # savepoint keeps a caller's transaction usable if the sid is taken; outside one,
-            # the statement is its own transaction (no BEGIN and COMMIT round trips).
-            with (
-                transaction.atomic() if connection.in_atomic_block else nullcontext(),
-                connection.cursor() as cursor,
-            ):
-                cursor.execute(
-                    _sql("record_sid"),
-                    [sid, Status.QUEUED, Status.SENDING, Status.SENT, _now_for_sql(), message_id],
-                )
-            logger.info("Message %s handed to the provider as %s.", message_id, sid)
-            if _pending_status(sid) is None:
-                return True
-            # A callback came in while the sid was being saved: apply it now.
+            return True
         _record_sid_with_pending_status(message_id, sid)
     except IntegrityError:
         logger.warning("Message %s: sid %s already belongs to another message.", message_id, sid)
@@ -654,6 +656,39 @@ def outbound_fail(*, message_id: int, reason: str, code: int | None = None) -> b
     return True
 
 
+def _locked_by_sid(sid: str) -> OutboundMessage | None:
+    return OutboundMessage.objects.select_for_update().filter(twilio_sid=sid).first()
+
+
+def _keep_until_the_sid_is_saved(
+    sid: str, target: str, error_code: int | None
+) -> OutboundMessage | None:
+    """Keep the status of a sid not saved yet; return its message if the sid is saved now.
+
+    Twilio calls back as soon as it has taken a message, so the sid is most likely being
+    saved this moment (``_record_sid``). Each side writes first and then looks for the
+    other: the worker saves the sid, then reads the kept status; this keeps the status,
+    then looks for the sid once more. Whatever the order, one of them applies it (twice is
+    harmless: a status only moves forward). When Redis cannot keep it, the sid is waited
+    for a little; raise redis.RedisError when it does not come.
+    """
+    key = _PENDING_STATUS_KEY.format(sid=sid)
+    try:
+        cache.set(key, (target, error_code), timeout=15 * 60)
+    except (RedisError, OSError):
+        deadline = time.monotonic() + SID_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            message = _locked_by_sid(sid)
+            if message is not None:
+                return message
+        raise
+    message = _locked_by_sid(sid)
+    if message is None:
+        logger.info("Status callback for a sid we do not know (yet); kept for 15 minutes.")
+    return message
+
+
 @transaction.atomic
 def outbound_status_update(*, sid: str, status: str, error_code: int | None = None) -> bool:
     """Apply Twilio's status callback for ``sid``; return whether the message changed.
@@ -667,11 +702,11 @@ def outbound_status_update(*, sid: str, status: str, error_code: int | None = No
     if target is None:
         logger.warning("Status callback with an unknown status %r; ignored.", status[:32])
         return False
-    message = OutboundMessage.objects.select_for_update().filter(twilio_sid=sid).first()
+    message = _locked_by_sid(sid)
     if message is None:
-        cache.set(_PENDING_STATUS_KEY.format(sid=sid), (target, error_code), timeout=15 * 60)
-        logger.info("Status callback for a sid we do not know (yet); kept for 15 minutes.")
-        return False
+        message = _keep_until_the_sid_is_saved(sid, target, error_code)
+        if message is None:
+            return False
     changed = False
     if error_code and message.last_error_code != error_code and not message.is_final:
         message.last_error_code = error_code

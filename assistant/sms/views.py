@@ -149,7 +149,8 @@ def status_callback(request):
     200 for anything well formed (also for a sid we never sent or a status we do not know,
     so Twilio does not retry it forever); 400 for a malformed request; 403 (from
     ``twilio_webhook``) for a forged one; 503 for a status that arrived before its sid was
-    saved while Redis, which would keep it until then, is down (Twilio may call again).
+    saved, while Redis, which would keep it until then, is down, and the sid was not saved
+    within SID_WAIT_SECONDS either (Twilio may call again).
     """
     sid = request.POST.get("MessageSid", "").strip()
     status = request.POST.get("MessageStatus", "").strip().lower()

@@ -233,6 +233,31 @@ def test_a_status_that_arrives_before_the_sid_is_saved_is_applied_then(twilio_en
     assert message.status == Status.DELIVERED
 
 
+def test_a_status_kept_while_its_sid_is_being_saved_is_applied_all_the_same(
+    twilio_env, fake_twilio, monkeypatch
+):
+    """The callback finds no message with the sid; the worker saves the sid and finds no
+    kept status; only then is the status kept. The callback's second look applies it."""
+    from django.core.cache import cache
+
+    from assistant.delivery.sending import _record_sid
+
+    message = outbound_queue(to=NUMBER, body=BODY)
+    sid = "SM" + "c" * 32
+    keep = cache.set
+
+    def kept_after_the_worker_saved_the_sid(key, *args, **kwargs):
+        if key.startswith("delivery:pending-status:"):
+            assert _record_sid(message.pk, sid)
+        return keep(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", kept_after_the_worker_saved_the_sid)
+    assert outbound_status_update(sid=sid, status="delivered")
+
+    message.refresh_from_db()
+    assert (message.twilio_sid, message.status) == (sid, Status.DELIVERED)
+
+
 class TestStatusCallback:
     path = "/sms/status"
 

@@ -5,11 +5,14 @@ the webhook's TwiML, the abuse limits hold in the process, status callbacks are 
 nothing answered in the TwiML is sent again once Redis is back.
 """
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from assistant.delivery.services import outbound_requeue_stale
@@ -180,6 +183,29 @@ class TestStatusCallbackWithRedisStopped:
         message = self.sent_message("SM" + "e" * 32)
         params = {"MessageSid": message.twilio_sid, "MessageStatus": "delivered"}
         assert signed_post(Client(), self.path, params).status_code == 200
+        message.refresh_from_db()
+        assert message.status == Status.DELIVERED
+
+    def test_a_status_for_a_sid_saved_a_moment_later_is_recorded(
+        self, transactional_db, webhook_settings, redis_down
+    ):
+        # Twilio calls back as soon as it has taken a message: the worker is saving the sid
+        # this moment, and the callback waits for it rather than ask Twilio to call again.
+        message = self.sent_message("SM" + "d" * 32)
+        OutboundMessage.objects.filter(pk=message.pk).update(twilio_sid=None)
+
+        def save_the_sid_later():
+            time.sleep(0.5)
+            OutboundMessage.objects.filter(pk=message.pk).update(twilio_sid="SM" + "d" * 32)
+            connection.close()
+
+        worker = threading.Thread(target=save_the_sid_later)
+        worker.start()
+        params = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "delivered"}
+        response = signed_post(Client(), self.path, params)
+        worker.join()
+
+        assert response.status_code == 200
         message.refresh_from_db()
         assert message.status == Status.DELIVERED
 
