@@ -7,6 +7,7 @@ The webhook records a message (``inbound_accept``) and a worker answers it
 import hashlib
 import hmac
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -85,39 +86,66 @@ def _fingerprint(text: str) -> str:
     return hmac.new(secret, fold(text).encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _is_loop(hashed: str, text: str) -> bool:
+@dataclass
+class _Limits:
+    """A resident's abuse limits for one text: read in one call to the cache before the
+    turn, written in one after it (``_limits_save``), where they took five.
+
+    Only the worker holding the resident's lock answers them, so the count read here is
+    still the count when it is written.
+    """
+
+    hashed: str
+    hour_key: str
+    replies_this_hour: int
+    # (fingerprint, repeats, last seen as a timestamp) to write, or None to leave it.
+    loop: tuple[str, int, float] | None = None
+
+
+def _limits_read(hashed: str, text: str) -> _Limits:
+    """Read the resident's limits and count ``text`` toward the loop guard."""
+    loop_key, hour_key = _loop_key(hashed), _hour_key(hashed)
+    counts = _limits_call(lambda store: store.get_many([loop_key, hour_key]))
+    limits = _Limits(hashed, hour_key, counts.get(hour_key, 0))
+    if not may_repeat(text):
+        # The window is kept in the value (the key's timeout is the hour's), so both keys
+        # are written by one call.
+        fingerprint, now = _fingerprint(text), time.time()
+        last = counts.get(loop_key)
+        recent = (
+            isinstance(last, tuple)
+            and len(last) == 3
+            and last[0] == fingerprint
+            and now - last[2] < settings.SMS_LOOP_WINDOW_SECONDS
+        )
+        limits.loop = (fingerprint, last[1] + 1 if recent else 1, now)
+    return limits
+
+
+def _is_loop(limits: _Limits) -> bool:
     """Return True when the same text has arrived SMS_LOOP_REPEATS times in the window.
 
     A resident resends a ZIP code or a menu number when a reply is slow; those are never a
     loop (the hourly limit still holds). Another bot's echo is a sentence.
     """
-    if may_repeat(text):
-        return False
-    key = _loop_key(hashed)
-    fingerprint = _fingerprint(text)
-
-    def count_repeat(store) -> int:
-        last = store.get(key)
-        count = last[1] + 1 if last and last[0] == fingerprint else 1
-        store.set(key, (fingerprint, count), settings.SMS_LOOP_WINDOW_SECONDS)
-        return count
-
-    return _limits_call(count_repeat) >= settings.SMS_LOOP_REPEATS
+    return limits.loop is not None and limits.loop[1] >= settings.SMS_LOOP_REPEATS
 
 
-def _replies_this_hour(hashed: str) -> int:
-    key = _hour_key(hashed)
-    return _limits_call(lambda store: store.get(key, 0))
-
-
-def _count_replies(hashed: str, sent: int) -> None:
-    key = _hour_key(hashed)
-
-    def count(store) -> None:
-        store.add(key, 0, 60 * 60)
-        store.incr(key, sent)
-
-    _limits_call(count)
+def _limits_save(limits: _Limits | None, hashed: str, sent: int) -> None:
+    """Write the loop guard and add ``sent`` replies to the hour's count, in one call."""
+    if limits is None:  # a keyword heard whatever the limits: only its replies count
+        if not sent:
+            return
+        hour_key = _hour_key(hashed)
+        limits = _Limits(hashed, hour_key, _limits_call(lambda store: store.get(hour_key, 0)))
+    values = {}
+    if limits.loop is not None:
+        values[_loop_key(limits.hashed)] = limits.loop
+    if sent:
+        values[limits.hour_key] = limits.replies_this_hour + sent
+    if values:
+        timeout = max(60 * 60, settings.SMS_LOOP_WINDOW_SECONDS)
+        _limits_call(lambda store: store.set_many(values, timeout))
 
 
 def _state_for(conversation: Conversation, number: str) -> State:
@@ -234,7 +262,7 @@ def _answer_oldest(
     number, text = decrypt(inbound.number_encrypted), decrypt(inbound.body_encrypted)
     inbound.number_encrypted = inbound.body_encrypted = ""
     inbound.outcome = InboundMessage.Outcome.ANSWERED
-    turn = _converse_within_limits(inbound, conversation, hashed, number, text)
+    turn, limits = _converse_within_limits(inbound, conversation, hashed, number, text)
     twiml: list[str] = []
     if turn is not None:
         _persist(hashed, number, conversation, turn)
@@ -252,8 +280,8 @@ def _answer_oldest(
                 in_twiml=turn.effect == Effect.OPT_OUT,
                 twiml_fallback=in_webhook,
             )
-            _count_replies(hashed, len(turn.replies))
             inbound.reply_count = len(turn.replies)
+        _limits_save(limits, hashed, len(turn.replies))
     save_fields(
         inbound, ["outcome", "phone_hash", "reply_count", "number_encrypted", "body_encrypted"]
     )
@@ -329,22 +357,26 @@ def _conversation_upserted(hashed: str) -> Conversation:
 
 def _converse_within_limits(
     inbound: InboundMessage, conversation: Conversation, hashed: str, number: str, text: str
-) -> Turn | None:
-    """Return the conversation's turn, or None when the abuse limits drop the message."""
+) -> tuple[Turn | None, _Limits | None]:
+    """Return the conversation's turn, or None when the abuse limits drop the message, and
+    the limits to save (``_limits_save``; None for a text they do not apply to)."""
     always_heard = keyword(text) in _ALWAYS_HEARD or opt_out_language(text) is not None
+    limits = None
     if not always_heard and not conversation.opted_out:
+        limits = _limits_read(hashed, text)
         dropped = None
-        if _is_loop(hashed, text):
+        if _is_loop(limits):
             dropped = InboundMessage.Outcome.LOOP
-        elif _replies_this_hour(hashed) >= settings.SMS_REPLIES_PER_HOUR:
+        elif limits.replies_this_hour >= settings.SMS_REPLIES_PER_HOUR:
             dropped = InboundMessage.Outcome.RATE_LIMITED
         if dropped:
             # Counted, without the number: the drop itself says nothing about anyone.
             inbound.outcome = dropped
             inbound.phone_hash = ""
-            return None
+            _limits_save(limits, hashed, 0)
+            return None, limits
     state = _state_for(conversation, number)
-    return converse(state=state, text=text, lookup=DbLookup())
+    return converse(state=state, text=text, lookup=DbLookup()), limits
 
 
 def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -> None:
