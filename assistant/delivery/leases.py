@@ -23,6 +23,8 @@ Keys hold message ids only.
 
 import logging
 import math
+import threading
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,20 +44,42 @@ def queue_lease_seconds(countdown: float = 0) -> float:
     return max(0.0, countdown) + settings.SMS_REQUEUE_AFTER_SECONDS
 
 
+# The last lease this thread held: (message id, until, on time.monotonic()). A renewal that
+# would end it at most RENEWED_WITHIN_SECONDS later (never sooner) is not sent to Redis: a
+# task's run holds its message's lease, then renews it before calling Twilio, usually a
+# few milliseconds later (one round trip to Redis per message saved).
+_last = threading.local()
+RENEWED_WITHIN_SECONDS = 1.0
+
+
 def lease_hold(message_ids, seconds: float) -> None:
     """Mark a task alive for each of ``message_ids`` for the next ``seconds``."""
     ids = [message_ids] if isinstance(message_ids, int) else list(message_ids)
     if not ids:
         return
+    now = time.monotonic()
+    last = getattr(_last, "hold", None)
+    until = now + seconds
+    if (
+        len(ids) == 1
+        and last
+        and last[0] == ids[0]
+        and 0 <= until - last[1] <= RENEWED_WITHIN_SECONDS
+    ):
+        return  # held until a moment before that already
     timeout = max(1, math.ceil(seconds))
     try:
         cache.set_many({_KEY.format(id=message_id): 1 for message_id in ids}, timeout=timeout)
     except Exception:  # a hint only (see the module docstring)
         logger.warning("Could not record the lease of %d message(s).", len(ids), exc_info=True)
+        _last.hold = None
+        return
+    _last.hold = (ids[0], until) if len(ids) == 1 else None
 
 
 def lease_release(message_id: int) -> None:
     """Forget the lease of ``message_id``: no task of it is left."""
+    _last.hold = None
     try:
         cache.delete(_KEY.format(id=message_id))
     except Exception:
