@@ -13,6 +13,7 @@ from assistant.delivery.segments import count_segments
 from assistant.delivery.sending import REPLIES_QUEUE
 from assistant.delivery.tasks import deliver
 from assistant.privacy import is_whatsapp, phone_hash
+from assistant.sql import insert_all
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def replies_dispatch(
                 _new_message(to=to, body=b, purpose="reply", language=language, sender=sender)
                 for b in bodies
             ]
-            OutboundMessage.objects.bulk_create(messages)
+            insert_all(messages)
             # Only the first: each reply, once sent, hands the next to a worker, so they
             # arrive in order (see delivery.sending.reply_release_next).
             first = messages[0].pk

@@ -33,7 +33,7 @@ from assistant.sms.subscriptions import (
     subscription_create,
     subscriptions_end,
 )
-from assistant.sql import insert_values, save_fields
+from assistant.sql import insert_values, instance_from_row, save_fields
 from assistant.trust.models import MistakeReport
 from assistant.trust.services import forum_reminder_opt_in, mistake_report_create
 
@@ -255,7 +255,9 @@ def _answer_oldest(
     hashed: str, in_webhook: bool
 ) -> tuple[InboundMessage | None, Turn | None, list[str], bool]:
     conversation = _conversation_locked(hashed)
-    oldest_two = list(InboundMessage.objects.raw(_oldest_pending_sql(connection.vendor), [hashed]))
+    with connection.cursor() as cursor:
+        cursor.execute(_oldest_pending_sql(connection.vendor), [hashed])
+        oldest_two = [instance_from_row(InboundMessage, row) for row in cursor.fetchall()]
     if not oldest_two:
         return None, None, [], False
     inbound, more = oldest_two[0], len(oldest_two) > 1
@@ -350,8 +352,13 @@ def _conversation_upserted(hashed: str) -> Conversation:
         f"= conversation.{hash_column} ORDER BY subscription.{quote(subscription.pk.column)}) "
         "AS subscribed"
     )
-    conversation = next(iter(Conversation.objects.raw(sql, values)))
-    conversation.subscribed_place_ids = tuple(conversation.subscribed)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    count = len(meta.concrete_fields)
+    conversation = instance_from_row(Conversation, row[:count])
+    conversation.opted_out = row[count]
+    conversation.subscribed_place_ids = tuple(row[count + 1])
     return conversation
 
 
