@@ -11,7 +11,7 @@ from assistant.content.models import (
     TranslationRecord,
     TranslatorLanguage,
 )
-from assistant.delivery.models import OptOut, OutboundMessage
+from assistant.delivery.models import EarlyStatus, OptOut, OutboundMessage
 from assistant.ice_import.models import (
     AgencyAlias,
     FetchCheck,
@@ -53,6 +53,7 @@ __all__ = [
     "InboundMessage",
     "InterfaceTranslationReview",
     "MistakeReport",
+    "EarlyStatus",
     "OptOut",
     "OutboundMessage",
     "Place",

@@ -172,3 +172,23 @@ class OptOut(models.Model):
 
     def __str__(self):
         return f"{self.phone_hash[:8]}…"
+
+
+class EarlyStatus(models.Model):
+    """A status Twilio reported for a sid not saved yet, while Redis could not keep it.
+
+    Twilio may call back before the worker has saved the sid Twilio gave it. Such a status
+    is kept in Redis until the sid is saved; while Redis is down it is kept here instead,
+    and the stranded-work task applies it once the sid is saved (``outbound_early_apply``).
+    One whose sid never comes (not ours) is deleted after a while. A sid and a status only:
+    no number, no text.
+    """
+
+    # Not in the admin, nor shown anywhere: no verbose names to translate.
+    sid = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"{self.sid}: {self.status}"

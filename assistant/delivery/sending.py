@@ -39,7 +39,7 @@ from redis.exceptions import RedisError
 from assistant.delivery.backends import get_backend
 from assistant.delivery.backends.base import SmsError
 from assistant.delivery.leases import lease_hold, run_lease_seconds
-from assistant.delivery.models import OptOut, OutboundMessage
+from assistant.delivery.models import EarlyStatus, OptOut, OutboundMessage
 from assistant.delivery.pacing import pace_reserve
 from assistant.sql import save_fields
 
@@ -65,9 +65,8 @@ OPTED_OUT_CODE = 21610
 # never waits behind an alert's thousands of messages. Every worker consumes it first.
 REPLIES_QUEUE = "replies"
 _PENDING_STATUS_KEY = "delivery:pending-status:{sid}"
-# How long a status callback for a sid not saved yet waits for it while Redis, which would
-# keep the status until then, is down (a webhook answers Twilio within 15 seconds).
-SID_WAIT_SECONDS = 2.0
+# How long a status kept in PostgreSQL for a sid not saved yet waits for it (see EarlyStatus).
+EARLY_STATUS_MINUTES = 15
 
 
 class DeliveryDeferred(Exception):
@@ -522,7 +521,7 @@ def _record_sid(message_id: int, sid: str) -> bool:
             )
         logger.info("Message %s handed to the provider as %s.", message_id, sid)
         # Then a status Twilio reported before the sid was saved, kept until now (read
-        # after the save: see _keep_until_the_sid_is_saved). Usually there is none.
+        # after the save: see outbound_status_update). Usually there is none.
         if _pending_status(sid) is None:
             return True
         _record_sid_with_pending_status(message_id, sid)
@@ -660,53 +659,46 @@ def _locked_by_sid(sid: str) -> OutboundMessage | None:
     return OutboundMessage.objects.select_for_update().filter(twilio_sid=sid).first()
 
 
-def _keep_until_the_sid_is_saved(
-    sid: str, target: str, error_code: int | None
-) -> OutboundMessage | None:
-    """Keep the status of a sid not saved yet; return its message if the sid is saved now.
-
-    Twilio calls back as soon as it has taken a message, so the sid is most likely being
-    saved this moment (``_record_sid``). Each side writes first and then looks for the
-    other: the worker saves the sid, then reads the kept status; this keeps the status,
-    then looks for the sid once more. Whatever the order, one of them applies it (twice is
-    harmless: a status only moves forward). When Redis cannot keep it, the sid is waited
-    for a little; raise redis.RedisError when it does not come.
-    """
-    key = _PENDING_STATUS_KEY.format(sid=sid)
-    try:
-        cache.set(key, (target, error_code), timeout=15 * 60)
-    except (RedisError, OSError):
-        deadline = time.monotonic() + SID_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            message = _locked_by_sid(sid)
-            if message is not None:
-                return message
-        raise
-    message = _locked_by_sid(sid)
-    if message is None:
-        logger.info("Status callback for a sid we do not know (yet); kept for 15 minutes.")
-    return message
-
-
-@transaction.atomic
 def outbound_status_update(*, sid: str, status: str, error_code: int | None = None) -> bool:
     """Apply Twilio's status callback for ``sid``; return whether the message changed.
 
     The status only moves forward. An unknown status changes nothing. A sid we do not know
-    yet may belong to a message whose sid is being saved right now: its status is kept for a
-    while (in Redis) and applied when the sid is saved; raise redis.RedisError when Redis
-    cannot keep it, so that the webhook asks Twilio to call again.
+    yet may belong to a message whose sid is being saved right now (Twilio calls back as soon
+    as it has taken a message): its status is kept, in Redis or, while Redis is down, in
+    PostgreSQL (``EarlyStatus``), and applied when the sid is saved. Each side writes first
+    and then looks for the other: the worker saves the sid, then reads a status kept in
+    Redis; this keeps the status, then looks for the sid once more. Whatever the order, one
+    of them applies it (twice is harmless). One kept in PostgreSQL is applied by the
+    stranded-work task within seconds (``outbound_early_apply``).
     """
     target = CALLBACK_STATUSES.get(status)
     if target is None:
         logger.warning("Status callback with an unknown status %r; ignored.", status[:32])
         return False
+    changed = _apply_status(sid, target, error_code)
+    if changed is not None:
+        return changed
+    _keep_early_status(sid, target, error_code)
+    changed = _apply_status(sid, target, error_code)
+    if changed is None:
+        logger.info("Status callback for a sid we do not know (yet); kept for 15 minutes.")
+        return False
+    return changed
+
+
+def _keep_early_status(sid: str, target: str, error_code: int | None) -> None:
+    try:
+        cache.set(_PENDING_STATUS_KEY.format(sid=sid), (target, error_code), timeout=15 * 60)
+    except (RedisError, OSError):
+        EarlyStatus.objects.create(sid=sid, status=target, error_code=error_code)
+
+
+@transaction.atomic
+def _apply_status(sid: str, target: str, error_code: int | None) -> bool | None:
+    """Apply one status to the message holding ``sid``; None when no message holds it."""
     message = _locked_by_sid(sid)
     if message is None:
-        message = _keep_until_the_sid_is_saved(sid, target, error_code)
-        if message is None:
-            return False
+        return None
     changed = False
     if error_code and message.last_error_code != error_code and not message.is_final:
         message.last_error_code = error_code
@@ -718,3 +710,18 @@ def outbound_status_update(*, sid: str, status: str, error_code: int | None = No
     if changed:
         message.save()
     return changed
+
+
+def outbound_early_apply(*, limit: int = 5000) -> int:
+    """Apply the statuses kept in PostgreSQL (``EarlyStatus``) whose sid is saved now, and
+    delete them; delete those older than EARLY_STATUS_MINUTES (the sid is not ours).
+    Return how many were applied. The stranded-work task runs it every few seconds."""
+    applied = 0
+    expired = timezone.now() - timedelta(minutes=EARLY_STATUS_MINUTES)
+    for early in EarlyStatus.objects.order_by("pk")[:limit]:
+        if _apply_status(early.sid, early.status, early.error_code) is not None:
+            applied += 1
+        elif early.received_at >= expired:
+            continue
+        EarlyStatus.objects.filter(pk=early.pk).delete()
+    return applied

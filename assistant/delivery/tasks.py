@@ -21,6 +21,7 @@ from assistant.delivery.sending import (
     DeliveryDeferred,
     DeliveryRetry,
     outbound_deliver,
+    outbound_early_apply,
     outbound_fail,
 )
 from assistant.delivery.status_spool import outbound_status_apply_kept
@@ -150,9 +151,11 @@ def deliver_received(sender=None, request=None, **kwargs) -> None:
 
 @shared_task(name="assistant.tasks.outbound_requeue_stranded", ignore_result=True)
 def requeue_stranded() -> int:
-    """Apply status callbacks kept while the database was down, then enqueue again the
-    messages whose task was lost (recovery.outbound_requeue_stale)."""
+    """Apply status callbacks kept while the database was down and those kept for a sid not
+    saved yet while Redis was, then enqueue again the messages whose task was lost
+    (recovery.outbound_requeue_stale)."""
     outbound_status_apply_kept()
+    outbound_early_apply()
     return outbound_requeue_stale()
 
 

@@ -148,9 +148,8 @@ def status_callback(request):
 
     200 for anything well formed (also for a sid we never sent or a status we do not know,
     so Twilio does not retry it forever); 400 for a malformed request; 403 (from
-    ``twilio_webhook``) for a forged one; 503 for a status that arrived before its sid was
-    saved, while Redis, which would keep it until then, is down, and the sid was not saved
-    within SID_WAIT_SECONDS either (Twilio may call again).
+    ``twilio_webhook``) for a forged one; 503 when neither PostgreSQL nor Redis can record
+    or keep it (Twilio may call again).
     """
     sid = request.POST.get("MessageSid", "").strip()
     status = request.POST.get("MessageStatus", "").strip().lower()
@@ -175,8 +174,5 @@ def status_callback(request):
         if outbound_status_keep(sid=sid, status=status, error_code=error_code):
             return HttpResponse(status=200)
         logger.warning("Status callback not recorded: the database and Redis are down.")
-        return HttpResponse(status=503, headers={"Retry-After": "60"})
-    except (RedisError, OSError):
-        logger.warning("Status callback for a sid not saved yet; Redis down, asking for it again.")
         return HttpResponse(status=503, headers={"Retry-After": "60"})
     return HttpResponse(status=200)

@@ -258,6 +258,18 @@ def test_a_status_kept_while_its_sid_is_being_saved_is_applied_all_the_same(
     assert (message.twilio_sid, message.status) == (sid, Status.DELIVERED)
 
 
+def test_a_status_kept_for_a_sid_that_never_comes_is_deleted_after_a_while():
+    from assistant.delivery.sending import outbound_early_apply
+    from assistant.models import EarlyStatus
+
+    EarlyStatus.objects.create(sid="SM" + "e" * 32, status="delivered")
+    assert outbound_early_apply() == 0
+    assert EarlyStatus.objects.count() == 1  # its sid may still be being saved
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert outbound_early_apply() == 0
+    assert not EarlyStatus.objects.exists()
+
+
 class TestStatusCallback:
     path = "/sms/status"
 

@@ -5,18 +5,16 @@ the webhook's TwiML, the abuse limits hold in the process, status callbacks are 
 nothing answered in the TwiML is sent again once Redis is back.
 """
 
-import threading
-import time
 import uuid
 from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
-from django.db import connection
 from django.test import Client
 
+from assistant.delivery.sending import _record_sid, outbound_early_apply
 from assistant.delivery.services import outbound_requeue_stale
-from assistant.models import InboundMessage, OutboundMessage
+from assistant.models import EarlyStatus, InboundMessage, OutboundMessage
 from assistant.sms.conversation import State, converse
 from assistant.sms.lookup import DbLookup
 from assistant.sms.services import inbound_accept, inbound_answer_pending, inbound_requeue_stale
@@ -186,35 +184,22 @@ class TestStatusCallbackWithRedisStopped:
         message.refresh_from_db()
         assert message.status == Status.DELIVERED
 
-    def test_a_status_for_a_sid_saved_a_moment_later_is_recorded(
-        self, transactional_db, webhook_settings, redis_down
-    ):
-        # Twilio calls back as soon as it has taken a message: the worker is saving the sid
-        # this moment, and the callback waits for it rather than ask Twilio to call again.
-        message = self.sent_message("SM" + "d" * 32)
-        OutboundMessage.objects.filter(pk=message.pk).update(twilio_sid=None)
-
-        def save_the_sid_later():
-            time.sleep(0.5)
-            OutboundMessage.objects.filter(pk=message.pk).update(twilio_sid="SM" + "d" * 32)
-            connection.close()
-
-        worker = threading.Thread(target=save_the_sid_later)
-        worker.start()
-        params = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "delivered"}
-        response = signed_post(Client(), self.path, params)
-        worker.join()
-
-        assert response.status_code == 200
-        message.refresh_from_db()
-        assert message.status == Status.DELIVERED
-
-    def test_a_status_for_a_sid_not_saved_yet_is_asked_for_again(
+    def test_a_status_for_a_sid_not_saved_yet_is_kept_in_postgresql_and_applied_once_it_is(
         self, db, webhook_settings, redis_down
     ):
-        # Redis would keep it until the worker saves the sid; without Redis, Twilio is told
-        # to try again later rather than have it dropped (or get a 500).
-        params = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered"}
-        response = signed_post(Client(), self.path, params)
-        assert response.status_code == 503
-        assert response.headers["Retry-After"] == "60"
+        # Twilio called back before the worker saved the sid, and Redis, which would keep
+        # the status until then, is down: PostgreSQL keeps it (sid and status only).
+        sid = "SM" + "f" * 32
+        message = self.sent_message(sid)
+        OutboundMessage.objects.filter(pk=message.pk).update(twilio_sid=None, status=Status.SENDING)
+        params = {"MessageSid": sid, "MessageStatus": "delivered"}
+        assert signed_post(Client(), self.path, params).status_code == 200
+        assert list(EarlyStatus.objects.values_list("sid", "status")) == [(sid, "delivered")]
+
+        assert _record_sid(message.pk, sid)  # the worker saves the sid (Redis still down)
+        message.refresh_from_db()
+        assert message.status == Status.SENT
+        assert outbound_early_apply() == 1  # the stranded-work task, seconds later
+        message.refresh_from_db()
+        assert message.status == Status.DELIVERED
+        assert not EarlyStatus.objects.exists()
