@@ -7,10 +7,17 @@ gunicorn on loopback with bench/settings.py (the project's settings, a bare Djan
 added, replies kept in memory) and prints figures; it asserts nothing. The drain by real
 workers needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL); without them it says so and
 goes on. BENCH_BURST sets the burst's size (1000).
+
+gunicorn and the workers run as deployed (``deployment_env``): DEBUG off, keys made for the
+run, behind a TLS-terminating proxy whose headers each request carries. With DEBUG on, Django
+would also format and keep every SQL statement, which no deployment does. Each request is
+built (and signed) before the clock starts: Twilio signs its requests on its own machines,
+so the load generator sharing these 2 cores should not spend the server's time doing it.
 """
 
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -34,6 +41,40 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 BURST = int(os.environ.get("BENCH_BURST", "1000"))
 BURST_CLIENTS = 8
 QUEUES = ("replies", "celery")
+# What the TLS-terminating proxy in front of gunicorn adds to every request (README).
+PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+
+def base_url(port: int) -> str:
+    """The site's public address (PUBLIC_BASE_URL), which Twilio signs requests for."""
+    return f"https://127.0.0.1:{port}"
+
+
+_KEYS: dict[str, str] = {}
+
+
+def deployment_env(port: int) -> dict[str, str]:
+    """The environment of a deployment (README's settings table), with keys made for this run.
+
+    The same keys for every process of the run: the workers decrypt what the webhook
+    encrypted. DATABASE_URL and REDIS_URL come from the caller's environment.
+    """
+    from cryptography.fernet import Fernet
+
+    if not _KEYS:
+        _KEYS.update(
+            SECRET_KEY=secrets.token_urlsafe(50),
+            PHONE_HASH_KEY=secrets.token_urlsafe(32),
+            FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        )
+    return {
+        **os.environ,
+        **_KEYS,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PUBLIC_BASE_URL": base_url(port),
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def free_port() -> int:
@@ -43,7 +84,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = deployment_env(port)
     command = [
         sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
         "-w", str(WORKERS), "--log-level", "warning",
@@ -53,7 +94,7 @@ def start_server(port: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/bench/floor")
+            connection.request("GET", "/bench/floor", headers=PROXY_HEADERS)
             if connection.getresponse().status == 200:
                 return server
         except OSError:
@@ -66,9 +107,11 @@ def run(
     port: int, make_request, requests: int = REQUESTS, clients: int = CONCURRENCY
 ) -> tuple[list[float], float, dict[int, int]]:
     statuses: dict[int, int] = {}
+    # Built (and signed) before the clock starts.
+    prepared = [make_request(index) for index in range(requests)]
 
     def one(index: int) -> float:
-        method, path, body, headers = make_request(index)
+        method, path, body, headers = prepared[index]
         connection = HTTPConnection("127.0.0.1", port, timeout=30)
         started = time.perf_counter()
         connection.request(method, path, body=body, headers=headers)
@@ -120,8 +163,9 @@ def signed_text(validator, port: int, number: str, body: str):
         "Body": body,
         "NumMedia": "0",
     }
-    url = f"http://127.0.0.1:{port}/sms/inbound"
+    url = f"{base_url(port)}/sms/inbound"
     headers = {
+        **PROXY_HEADERS,
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Twilio-Signature": validator.compute_signature(url, params),
     }
@@ -143,7 +187,7 @@ def latency_bench() -> None:
     try:
 
         def bare(index):
-            return "GET", "/bench/floor", None, {}
+            return "GET", "/bench/floor", None, PROXY_HEADERS
 
         def webhook(index):
             number = f"+1516555{index // len(texts):04d}"
@@ -178,7 +222,7 @@ def latency_bench() -> None:
         if client:
             print(f"texts waiting for a worker: {client.llen('replies')}")
         if can_run_workers():
-            drain_bench(burst_started)
+            drain_bench(burst_started, port)
         else:
             print(
                 "skipped: the drain by 2 workers x 2 (needs PostgreSQL and Redis: "
@@ -216,7 +260,7 @@ def answered_any(since: float) -> bool:
         return cursor.fetchone() is not None
 
 
-def drain_bench(burst_started: float) -> None:
+def drain_bench(burst_started: float, port: int) -> None:
     """Start 2 workers x 2 (pacing off, the fake Twilio) on the burst waiting in Redis.
 
     Each first text gets one reply; the figure is replies at Twilio per second, from the first
@@ -226,7 +270,7 @@ def drain_bench(burst_started: float) -> None:
 
     fake = FakeTwilio().start()
     env = {
-        **os.environ,
+        **deployment_env(port),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "SMS_BACKEND": "assistant.delivery.backends.twilio.TwilioBackend",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -235,7 +279,6 @@ def drain_bench(burst_started: float) -> None:
         "TWILIO_API_BASE_URL": fake.url,
         "SMS_PACE_DEFAULT": "0",
         "SMS_REPLIES_PER_HOUR": "1000000",
-        "LOG_LEVEL": "WARNING",
     }
     procs = []
     try:
