@@ -44,4 +44,6 @@ def twilio_webhook(view):
             return HttpResponseForbidden("Invalid Twilio signature.", content_type="text/plain")
         return view(request, *args, **kwargs)
 
+    # config.webhooks serves it past the site's middleware, which has nothing to do for it.
+    wrapped.twilio_webhook = True
     return wrapped

@@ -1,19 +1,25 @@
 """What the inbound webhook leaves out, and that a text is recorded all the same (issue 15).
 
 Under a burst every step of the webhook is throughput: it sends no health check before its
-one statement, and builds no Content-Security-Policy for Twilio.
+one statement, builds no Content-Security-Policy for Twilio, and goes past the site's
+middleware (config/webhooks.py).
 """
 
 import uuid
 
 import pytest
 from django.db import connection, connections
+from django.http import HttpResponse
 from django.test import Client
+from django.urls import path, reverse
+from django.utils import translation
 from twilio.request_validator import RequestValidator
 
 from assistant.delivery.backends import locmem
 from assistant.models import InboundMessage
-from tests.sms_signing import signed_post
+from assistant.sms.webhooks import twilio_webhook
+from config.webhooks import twilio_webhook_routes
+from tests.sms_signing import signed_post, twilio_signature
 
 NUMBER = "+15165550188"
 
@@ -94,3 +100,64 @@ def test_the_signature_is_checked_once_for_the_url_as_known_and_still_with_its_p
 
     assert accepted.status_code == 200
     assert forged.status_code == 403
+
+
+def test_the_twilio_webhooks_are_found_in_the_urlconf_and_nothing_else():
+    routes = twilio_webhook_routes("config.urls")
+    assert set(routes) == {reverse("sms_inbound"), reverse("sms_status"), reverse("voice_inbound")}
+    assert {match.url_name for match in routes.values()} == {
+        "sms_inbound", "sms_status", "voice_inbound"
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_webhook_goes_past_the_site_middleware_and_keeps_its_checks(settings):
+    client = Client()
+    _, response = text(client, "hola")
+    assert response.status_code == 200
+    # The site's middleware did not run: no frame options, no language negotiation, no
+    # session; SecurityMiddleware, before the short path, did.
+    assert "X-Frame-Options" not in response
+    assert "Vary" not in response
+    assert response["X-Content-Type-Options"] == "nosniff"
+    page = client.get("/en/")
+    assert page["X-Frame-Options"] == "DENY"
+
+    # What the view and Django check still holds.
+    values = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
+              "From": NUMBER, "To": "+15005550006", "Body": "hola", "NumMedia": "0"}  # fmt: skip
+    forged = client.post("/sms/inbound", values, headers={"X-Twilio-Signature": "forged"})
+    assert forged.status_code == 403
+    assert client.get("/sms/inbound").status_code == 405
+    malformed = signed_post(client, "/sms/inbound", {"Body": "hola"})
+    assert malformed.status_code == 400
+    signature = twilio_signature("/sms/inbound", values)
+    other_host = client.post(
+        "/sms/inbound",
+        values,
+        headers={"X-Twilio-Signature": signature},
+        HTTP_HOST="attacker.example",
+    )
+    assert other_host.status_code == 400
+    assert not InboundMessage.objects.filter(sid=values["MessageSid"]).exists()
+
+
+@twilio_webhook
+def language_seen(request):
+    return HttpResponse(translation.get_language(), content_type="text/plain")
+
+
+urlpatterns = [path("hook/language", language_seen)]
+
+
+def test_a_webhook_runs_in_the_default_language_whatever_the_request_says(settings):
+    """Twilio sends no language: the short path uses the site's default, as LocaleMiddleware
+    would, not the Accept-Language of a request nor the language the process served last."""
+    settings.ROOT_URLCONF = __name__
+    translation.activate("es")
+    try:
+        response = signed_post(Client(), "/hook/language", {"A": "b"}, HTTP_ACCEPT_LANGUAGE="es")
+    finally:
+        translation.deactivate()
+    assert response.status_code == 200
+    assert response.content == b"en"
