@@ -7,6 +7,7 @@ few numbers that must be kept to send later are stored with ``encrypt``.
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -44,7 +45,14 @@ def phone_hash(number: str, *, key: str | None = None) -> str:
 
 
 def _fernet() -> Fernet:
-    return Fernet(settings.FIELD_ENCRYPTION_KEY.encode())
+    return _fernet_for(settings.FIELD_ENCRYPTION_KEY)
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(key: str) -> Fernet:
+    # One per key, not one per value: a text's webhook encrypts twice, its worker decrypts
+    # twice. Keyed by the setting, so a changed key (a test's) takes effect at once.
+    return Fernet(key.encode())
 
 
 def encrypt(text: str) -> str:

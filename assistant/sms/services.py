@@ -204,22 +204,26 @@ def _insert_unless_seen(inbound: InboundMessage) -> int | None:
     waits on PostgreSQL with nothing else to do. ``ON CONFLICT DO NOTHING`` replaces the
     savepoint a failed insert of a known sid needed.
     """
-    meta = InboundMessage._meta
     fields, values = insert_values(inbound)
-    quote = connection.ops.quote_name
-    # Built from the model's own table and column names; the values are parameters.
-    sql = (
-        "SET LOCAL synchronous_commit TO OFF; "  # noqa: S608
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(meta.get_field('sid').column)}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}"
-    )
+    sql = _insert_unless_seen_sql(tuple(field.column for field in fields), connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         cursor.nextset()  # past SET's result, to the INSERT's
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+@lru_cache
+def _insert_unless_seen_sql(columns: tuple[str, ...], vendor: str) -> str:
+    meta, quote = InboundMessage._meta, connection.ops.quote_name
+    # Built from the model's own table and column names; the values are parameters.
+    return (
+        "SET LOCAL synchronous_commit TO OFF; "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote(meta.get_field('sid').column)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
 
 
 def inbound_answer_pending(
