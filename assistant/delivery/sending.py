@@ -41,7 +41,7 @@ from assistant.delivery.backends.base import SmsError
 from assistant.delivery.leases import lease_hold, run_lease_seconds
 from assistant.delivery.models import EarlyStatus, OptOut, OutboundMessage
 from assistant.delivery.pacing import pace_reserve
-from assistant.sql import save_fields
+from assistant.sql import instance_from_row, save_fields
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,12 @@ def _take(message_id: int) -> OutboundMessage | None:
         Status.QUEUED,
         Status.SENDING,
     ]
-    return next(iter(OutboundMessage.objects.raw(_sql("take"), params)), None)
+    # RETURNING gives every concrete column in order: the row is made into the message as
+    # the ORM would, without raw()'s matching of columns to fields on every call.
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("take"), params)
+        row = cursor.fetchone()
+    return instance_from_row(OutboundMessage, row) if row else None
 
 
 def _now_for_sql():
