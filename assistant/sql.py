@@ -3,7 +3,8 @@
 Django compiles each query anew, every time. On the way of a text through a worker
 (answer, reply, send), compiling its updates took more CPU than PostgreSQL took to run them
 (py-spy --gil on a worker during a 3,000-text drain). These helpers issue the same statements
-as ``Model.save(update_fields=...)`` and ``Model.save(force_insert=True)``.
+as ``Model.save(update_fields=...)`` and ``Model.save(force_insert=True)``;
+``save_fields_together`` sends the updates of several rows in one round trip.
 
 - The SQL text is built once per model, set of columns and database, from the model's own
   table and column names.
@@ -45,15 +46,39 @@ def save_fields(instance: Model, names: Sequence[str]) -> None:
 
     List an ``auto_now`` field to have it set, as ``save`` would.
     """
-    names = tuple(names)
-    fields = [instance._meta.get_field(name) for name in names]
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, add=False), connection) for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _update_sql(type(instance), names, connection.vendor), [*values, instance.pk]
+    save_fields_together([(instance, names)])
+
+
+def save_fields_together(writes: Sequence[tuple[Model, Sequence[str]]]) -> None:
+    """``save_fields`` for each (instance, names) of ``writes``: on PostgreSQL in one statement
+    (each UPDATE but the last in a WITH), so one round trip; elsewhere one statement each."""
+    statements, params = [], []
+    for instance, names in writes:
+        names = tuple(names)
+        fields = [instance._meta.get_field(name) for name in names]
+        params.append(
+            [
+                *(
+                    field.get_db_prep_save(field.pre_save(instance, add=False), connection)
+                    for field in fields
+                ),
+                instance.pk,
+            ]
         )
+        statements.append(_update_sql(type(instance), names, connection.vendor))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            cursor.execute(_together_sql(tuple(statements)), [v for p in params for v in p])
+        else:
+            for statement, values in zip(statements, params, strict=True):
+                cursor.execute(statement, values)
+
+
+@lru_cache
+def _together_sql(statements: tuple[str, ...]) -> str:
+    # Each statement is one built above from the models' own names; the values are parameters.
+    firsts = ", ".join(f"write{index} AS ({sql})" for index, sql in enumerate(statements[:-1]))
+    return f"WITH {firsts} {statements[-1]}"
 
 
 @lru_cache

@@ -33,7 +33,7 @@ from assistant.sms.subscriptions import (
     subscription_create,
     subscriptions_end,
 )
-from assistant.sql import insert_values, instance_from_row, save_fields
+from assistant.sql import insert_values, instance_from_row, save_fields_together
 from assistant.trust.models import MistakeReport
 from assistant.trust.services import forum_reminder_opt_in, mistake_report_create
 
@@ -270,8 +270,10 @@ def _answer_oldest(
     inbound.outcome = InboundMessage.Outcome.ANSWERED
     turn, limits = _converse_within_limits(inbound, conversation, hashed, number, text)
     twiml: list[str] = []
+    writes = []  # the conversation's new state and the text's outcome, in one statement
     if turn is not None:
-        _persist(hashed, number, conversation, turn)
+        if _persist(hashed, number, conversation, turn):
+            writes.append((conversation, _CONVERSATION_FIELDS))
         if turn.effect == Effect.ERASE:
             inbound.phone_hash = ""
         if not turn.replies and turn.state.opted_out:
@@ -288,9 +290,10 @@ def _answer_oldest(
             )
             inbound.reply_count = len(turn.replies)
         _limits_save(limits, hashed, len(turn.replies))
-    save_fields(
-        inbound, ["outcome", "phone_hash", "reply_count", "number_encrypted", "body_encrypted"]
+    writes.append(
+        (inbound, ["outcome", "phone_hash", "reply_count", "number_encrypted", "body_encrypted"])
     )
+    save_fields_together(writes)
     if turn is None:
         logger.info("SMS %s dropped (%s)", inbound.sid, inbound.outcome)
     return inbound, turn, twiml, more
@@ -390,7 +393,13 @@ def _converse_within_limits(
     return converse(state=state, text=text, lookup=DbLookup()), limits
 
 
-def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -> None:
+_CONVERSATION_FIELDS = ("language", "place", "menu", "choices", "updated_at")
+
+
+def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -> bool:
+    """Write what the turn changes besides the conversation's row; set the conversation's new
+    state on ``conversation``. Return True when that row is to be saved (_CONVERSATION_FIELDS),
+    False when the turn erased it."""
     if turn.effect == Effect.OPT_OUT:
         # The number is kept encrypted only so the opt-out survives a new PHONE_HASH_KEY.
         OptOut.objects.get_or_create(
@@ -422,7 +431,7 @@ def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -
         InboundMessage.objects.filter(phone_hash=hashed).exclude(
             outcome=InboundMessage.Outcome.PENDING
         ).update(phone_hash="")
-        return
+        return False
     state = turn.state
     values = {
         "language": state.language,
@@ -432,7 +441,7 @@ def _persist(hashed: str, number: str, conversation: Conversation, turn: Turn) -
     }
     for name, value in values.items():
         setattr(conversation, name, value)
-    save_fields(conversation, ["language", "place", "menu", "choices", "updated_at"])
+    return True
 
 
 def inbound_message_answer(*, inbound: InboundMessage) -> InboundResult:
