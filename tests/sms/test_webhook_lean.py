@@ -33,11 +33,15 @@ def sms_settings(settings):
     locmem.outbox.clear()
 
 
+def fields(body):
+    """What Twilio posts for a new text from NUMBER."""
+    return {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
+            "From": NUMBER, "To": "+15005550006", "Body": body, "NumMedia": "0"}  # fmt: skip
+
+
 def text(client, body):
-    sid = "SM" + uuid.uuid4().hex
-    values = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": NUMBER,
-              "To": "+15005550006", "Body": body, "NumMedia": "0"}  # fmt: skip
-    return sid, signed_post(client, "/sms/inbound", values)
+    values = fields(body)
+    return values["MessageSid"], signed_post(client, "/sms/inbound", values)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,8 +92,7 @@ def test_the_signature_is_checked_once_for_the_url_as_known_and_still_with_its_p
 ):
     """Twilio signs the URL it called, with or without the default port: both are its."""
     settings.PUBLIC_BASE_URL = "https://kyp.example.org"
-    values = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
-              "From": NUMBER, "To": "+15005550006", "Body": "hola", "NumMedia": "0"}  # fmt: skip
+    values = fields("hola")
     validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
     signature = validator.compute_signature(signed_url + "/sms/inbound", values)
 
@@ -124,8 +127,7 @@ def test_a_webhook_goes_past_the_site_middleware_and_keeps_its_checks(settings):
     assert page["X-Frame-Options"] == "DENY"
 
     # What the view and Django check still holds.
-    values = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
-              "From": NUMBER, "To": "+15005550006", "Body": "hola", "NumMedia": "0"}  # fmt: skip
+    values = fields("hola")
     forged = client.post("/sms/inbound", values, headers={"X-Twilio-Signature": "forged"})
     assert forged.status_code == 403
     assert client.get("/sms/inbound").status_code == 405
